@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make check: lint, the host tests, the harness self-check, then one VM boot
+# per kernel (Debian 6.1, 6.12) and flush provider stack (QEMU NFIT +
+# virtio-pmem; nfit_test). Every step leaves TAP in build/results; the last
+# line is the total over all of them.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+b=$PWD/build
+res=$b/results
+rm -rf "$res"
+mkdir -p "$res"
+selftests=$(ls "$b"/selftests/*_test)
+kver61=$(tools/kver.sh 6.1)
+
+echo "== lint"
+tools/lint.sh | tee "$res/lint.tap"
+
+for t in $(ls "$b"/hosttests/*_test 2>/dev/null); do
+	echo "== host: $(basename "$t")"
+	"$t" >"$res/host-$(basename "$t").tap" 2>&1
+	grep -E '^(not )?ok |^# Totals' "$res/host-$(basename "$t").tap"
+done
+
+echo "== VM harness self-check"
+tools/vm/selfcheck.sh "$kver61" "$b/vm-selfcheck" | tee "$res/vm-selfcheck.tap"
+
+boots=()
+for series in 6.1 6.12; do
+	kver=$(tools/kver.sh $series)
+	make --no-print-directory -s module KSERIES=$series >/dev/null
+	nfit=$b/ksrc-$kver
+	tools/extract-kernel-src.sh "$kver" "$nfit" >/dev/null
+	for stack in qemu nfit_test; do
+		out=$b/vm-$series-$stack
+		echo "== VM: $series ($kver), $stack"
+		rc=0
+		tools/vm/run.sh "$kver" $stack "$out" tools/vm/guest-tests.sh \
+			PMF_MODULE="$b/mod-$kver/pmemflush.ko" \
+			PMF_NFIT_DIR="$nfit/src/tools/testing/nvdimm" \
+			PMF_SELFTESTS="$(echo $selftests)" || rc=$?
+		boots+=("$rc $series $stack")
+		for t in "$out"/tap/*.tap; do
+			[ -f "$t" ] && cp "$t" "$res/$series-$stack-$(basename "$t")"
+		done
+		# a boot that died mid-run must not lose the tests it never ran
+		for t in $selftests; do
+			name=$(basename "$t")
+			[ -f "$res/$series-$stack-$name.tap" ] ||
+				echo "not ok 1 $name did not run" >"$res/$series-$stack-$name.tap"
+		done
+	done
+done
+
+{
+	echo "1..${#boots[@]}"
+	i=0
+	for boot in "${boots[@]}"; do
+		read -r rc series stack <<<"$boot"
+		i=$((i + 1))
+		[ "$rc" -eq 0 ] && r=ok || r="not ok"
+		echo "$r $i $series $stack boot: job ok, kernel log clean, no foreign taint"
+	done
+} >"$res/vm-boots.tap"
+
+echo "== summary"
+tools/tap-summary.sh "$res"/*.tap

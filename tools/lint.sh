@@ -1,0 +1,60 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make lint: checkpatch --strict, W=1 and sparse builds for both kernels,
+# cppcheck on the userspace C. Prints TAP; any finding fails its step.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+b=$PWD/build
+kver61=$(tools/kver.sh 6.1)
+ksrc=$b/ksrc-$kver61/src
+steps=()
+n=0
+
+step() {	# description command...
+	local desc=$1 log
+	shift
+	n=$((n + 1))
+	log=$("$@" 2>&1)
+	local rc=$?
+	if [ $rc -eq 0 ]; then
+		echo "ok $n $desc"
+	else
+		echo "not ok $n $desc"
+		echo "$log" | tail -n 40 | sed 's/^/# /'
+	fi
+}
+
+checkpatch() {
+	"$ksrc/scripts/checkpatch.pl" --strict --no-tree --quiet \
+		-f kmod/*.[ch] include/uapi/linux/*.h
+}
+
+# a kernel build whose output has no warning from our files
+kbuild_clean() {	# series extra-make-args...
+	local series=$1 out
+	shift
+	out=$(make --no-print-directory module KSERIES="$series" \
+		KBUILD_EXTRA="$*" 2>&1) || { echo "$out"; return 1; }
+	! echo "$out" | grep -E 'warning|error' | grep -v 'Skipping BTF'
+}
+
+rebuild() {	# series extra-make-args...: force every object to be rebuilt
+	rm -rf "$b/mod-$(tools/kver.sh "$1")"
+	kbuild_clean "$@"
+}
+
+cppcheck_user() {
+	cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
+		--enable=warning,style,performance,portability \
+		--suppress=missingIncludeSystem -Iinclude -Iinclude/uapi \
+		$(ls ulib/*.c tools/vm/*.c 2>/dev/null)
+}
+
+echo "1..6"
+step "checkpatch --strict" checkpatch
+step "W=1 build, 6.1" rebuild 6.1 W=1
+step "W=1 build, 6.12" rebuild 6.12 W=1
+step "sparse (C=2), 6.1" kbuild_clean 6.1 C=2 W=1
+step "sparse (C=2), 6.12" kbuild_clean 6.12 C=2 W=1
+step "cppcheck on userspace C" cppcheck_user

@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the Debian kernel KVER once under QEMU (TCG) and run one guest script.
+#
+#   run.sh KVER STACK OUTDIR GUEST_SCRIPT [VAR=VALUE...]
+#
+# STACK selects the persistent memory the guest gets:
+#   qemu       QEMU NFIT NVDIMMs (no flush hints) and two virtio-pmem devices
+#   nfit_test  none: the guest loads the kernel's nfit_test stack instead
+#   none       no pmem at all (harness self-check)
+# GUEST_SCRIPT runs as root in the guest, chrooted into the host's root, with
+# the VAR=VALUE pairs and PMF_OUT (OUTDIR, writable) in its environment.
+# The exit code is judge.sh's verdict on the boot.
+set -euo pipefail
+
+kver=$1
+stack=$2
+out=$(realpath -m "$3")
+script=$(realpath "$4")
+shift 4
+
+here=$(cd "$(dirname "$0")" && pwd)
+build=${PMF_BUILD:-$(realpath -m "$here/../../build")}
+initrd=$build/initramfs-$kver.cpio.gz
+timeout=${PMF_VM_TIMEOUT:-1500}
+
+rm -rf "$out"
+mkdir -p "$out/img"
+[ -f "$initrd" ] || "$here/mkinitramfs.sh" "$kver" "$initrd"
+
+{
+	echo "set -e"
+	printf 'export PMF_OUT=%q PMF_KVER=%q PMF_STACK=%q\n' "$out" "$kver" "$stack"
+	for kv in "$@"; do printf 'export %q\n' "$kv"; done
+	printf 'cd %q\n' "$(pwd)"
+	printf 'exec bash %q\n' "$script"
+} >"$out/job.sh"
+
+mem=(-m 1G)
+dev=()
+preload=
+if [ "$stack" = qemu ]; then
+	mem=(-m 1G,slots=8,maxmem=6G -machine pc,nvdimm=on,nvdimm-persistence=mem-ctrl)
+	# name:size:kind; guest-setup.sh finds each by provider and size
+	i=0
+	for d in nv0:192M:nvdimm nv1:256M:nvdimm nv2:512M:nvdimm nv3:128M:nvdimm nv4:144M:nvdimm \
+		 vp0:320M:virtio-pmem-pci vp1:160M:virtio-pmem-pci; do
+		IFS=: read -r name size kind <<<"$d"
+		truncate -s "$size" "$out/img/$name"
+		dev+=(-object "memory-backend-file,id=m$i,share=on,mem-path=$out/img/$name,size=$size"
+		      -device "$kind,memdev=m$i,id=$name")
+		i=$((i + 1))
+	done
+	# QEMU fsync()s a virtio-pmem backing file once per guest flush request
+	preload=$build/fsync-count.so
+	: >"$out/fsync-vp0"
+	: >"$out/fsync-vp1"
+	export PMF_FSYNC_WATCH="$out/img/vp0=$out/fsync-vp0:$out/img/vp1=$out/fsync-vp1"
+fi
+
+echo "vm: booting $kver ($stack) for $(basename "$script")"
+start=$(date +%s)
+rc=0
+LD_PRELOAD=$preload timeout --foreground -k 10 "$timeout" \
+	qemu-system-x86_64 -accel tcg -cpu max -smp "${PMF_VM_SMP:-2}" "${mem[@]}" \
+	-nographic -no-reboot -nodefaults -serial "file:$out/console" \
+	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
+	-append "console=ttyS0 panic=-1 loglevel=4 pmf_out=$out" \
+	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
+	-virtfs "local,path=$out,mount_tag=out,security_model=none,multidevs=remap" \
+	"${dev[@]}" </dev/null || rc=$?
+echo "vm: guest ran $(( $(date +%s) - start ))s, qemu exit $rc"
+[ "$rc" -eq 124 ] && echo "vm: timed out after ${timeout}s" >>"$out/judge-notes"
+rm -rf "$out/img"
+exec "$here/judge.sh" "$out"
