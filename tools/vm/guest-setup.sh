@@ -108,9 +108,9 @@ setup_nfit_test() {
 		insmod "$PMF_NFIT_DIR/$m.ko"
 	done
 	udevadm settle 2>/dev/null || sleep 1
-	ndctl disable-region -q -b nfit_test.0 all
+	ndctl disable-region -b nfit_test.0 all >/dev/null
 	ndctl init-labels -f -b nfit_test.0 all >/dev/null
-	ndctl enable-region -q -b nfit_test.0 all
+	ndctl enable-region -b nfit_test.0 all >/dev/null
 
 	# nfit_test.0's 64 MiB region has flush hints: deep_flush reads 1
 	r=$(find_region nfit_test.0 64)

@@ -13,7 +13,7 @@ cases=(clean fail warn taint)
 # what the verdict on each misbehaving guest must name as the reason
 declare -A reason=(
 	[fail]="guest job exited 1"
-	[warn]="kernel log reports:"
+	[warn]="guest kernel log reports:"
 	[taint]="kernel tainted 512"
 )
 
