@@ -15,7 +15,7 @@ function flush_file() {
 	if (missing > 0)
 		f += missing
 	printf "%-44s %3d passed, %d failed, %d skipped%s\n", name, p, f, s,
-	       missing > 0 ? sprintf(" (%d results missing)", missing) : ""
+	       (missing > 0) ? sprintf(" (%d results missing)", missing) : ""
 	P += p; F += f; S += s
 }
 FNR == 1 {
@@ -31,5 +31,5 @@ END {
 	for (i = 1; i <= nfailed; i++)
 		print "FAILED " failed[i]
 	printf "%d passed, %d failed, %d skipped\n", P, F, S
-	exit F > 0
+	exit (F > 0)
 }' "$@"
