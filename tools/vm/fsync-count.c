@@ -7,7 +7,6 @@
  * PMF_FSYNC_WATCH="backing=countfile[:backing=countfile...]"; each count file
  * holds the running count as a decimal line, rewritten after every fsync.
  */
-#define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
