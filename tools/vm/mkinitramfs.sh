@@ -30,5 +30,7 @@ done | awk '!seen[$0]++' | while read -r ko; do
 	esac
 done
 
-(cd "$tmp" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -1 >"$out.tmp"
-mv "$out.tmp" "$out"
+# concurrent boots may race to build it: publish it with one rename
+part=$(mktemp "$out.XXXXXX")
+(cd "$tmp" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -1 >"$part"
+mv "$part" "$out"

@@ -53,6 +53,7 @@ if [ "$stack" = qemu ]; then
 	done
 	# QEMU fsync()s a virtio-pmem backing file once per guest flush request
 	preload=$build/fsync-count.so
+	[ -f "$preload" ] || { echo "vm: $preload is missing (make userspace)" >&2; exit 1; }
 	: >"$out/fsync-vp0"
 	: >"$out/fsync-vp1"
 	export PMF_FSYNC_WATCH="$out/img/vp0=$out/fsync-vp0:$out/img/vp1=$out/fsync-vp1"
