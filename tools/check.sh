@@ -11,7 +11,7 @@ b=$PWD/build
 res=$b/results
 rm -rf "$res"
 mkdir -p "$res"
-selftests=$(ls "$b"/selftests/*_test)
+selftests=$(ls "$b"/selftests/*)
 kver61=$(tools/kver.sh 6.1)
 
 # PMF_SERIES / PMF_STACKS narrow the VM boots and PMF_VM_ONLY=1 skips the
@@ -30,6 +30,7 @@ for t in $(ls "$b"/hosttests/*_test 2>/dev/null); do
 done
 
 echo "== VM harness self-check"
+tools/vm/mkinitramfs.sh "$kver61" "$b/initramfs-$kver61.cpio.gz"
 tools/vm/selfcheck.sh "$kver61" "$b/vm-selfcheck" | tee "$res/vm-selfcheck.tap"
 fi
 
@@ -38,6 +39,7 @@ for series in $series_list; do
 	kver=$(tools/kver.sh $series)
 	make --no-print-directory -s module KSERIES=$series >/dev/null
 	nfit=$b/ksrc-$kver
+	tools/vm/mkinitramfs.sh "$kver" "$b/initramfs-$kver.cpio.gz"
 	tools/extract-kernel-src.sh "$kver" "$nfit" >/dev/null
 	for stack in $stack_list; do
 		out=$b/vm-$series-$stack
@@ -52,7 +54,7 @@ for series in $series_list; do
 			[ -f "$t" ] && cp "$t" "$res/$series-$stack-$(basename "$t")"
 		done
 		# a boot that died mid-run must not lose the tests it never ran
-		for t in $selftests; do
+		for t in $(ls "$b"/selftests/* | grep -E "/[^./]*_test\$|\.$stack\$"); do
 			name=$(basename "$t")
 			[ -f "$res/$series-$stack-$name.tap" ] ||
 				printf '1..1\nnot ok 1 %s did not run\n' "$name" \

@@ -58,7 +58,7 @@ mount_dax() {	# fstype blockdev dir
 
 setup_qemu() {
 	local r dev
-	modprobe -a nfit nd_pmem nd_btt dax_pmem device_dax virtio_pmem ext4 xfs
+	modprobe -a nfit nd_pmem nd_btt dax_pmem device_dax virtio_pmem ext4 xfs loop
 	udevadm settle 2>/dev/null || sleep 1
 
 	r=$(find_region ACPI.NFIT 192)
@@ -85,6 +85,11 @@ setup_qemu() {
 	r=$(find_region ACPI.NFIT 144)
 	dev=$(make_ns "$r" sector)
 	PMF_NFIT_BTT=/dev/$dev
+	# BTT has no DAX: a file there keeps its data in the page cache
+	mkdir -p /mnt/nfit-btt-ext4
+	mkfs.ext4 -q -F -b 4096 -E lazy_itable_init=0,lazy_journal_init=0 "/dev/$dev"
+	mount -t ext4 -o noatime "/dev/$dev" /mnt/nfit-btt-ext4
+	PMF_NFIT_BTT_EXT4=/mnt/nfit-btt-ext4
 
 	r=$(find_region virtio-pmem 320)
 	dev=$(make_ns "$r" fsdax)
@@ -103,6 +108,7 @@ setup_qemu() {
 # load the stock ones), so load them by path in dependency order.
 setup_nfit_test() {
 	local m r dev
+	modprobe loop
 	for m in test/nfit_test_iomap libnvdimm nfit nd_btt nd_pmem dax_pmem \
 		 device_dax test/nfit_test; do
 		insmod "$PMF_NFIT_DIR/$m.ko"

@@ -88,6 +88,7 @@ struct pmemflush_flush {
 	__u32 region_id;
 	__u32 out_flags;
 };
+
 #define PMEMFLUSH_FLUSH _IOWR(PMEMFLUSH_TYPE, PMEMFLUSH_CMD_FLUSH, \
 			      struct pmemflush_flush)
 
@@ -145,6 +146,7 @@ struct pmemflush_query {
 	__u32 __reserved2;
 	__aligned_u64 target_size;
 };
+
 #define PMEMFLUSH_QUERY _IOWR(PMEMFLUSH_TYPE, PMEMFLUSH_CMD_QUERY, \
 			      struct pmemflush_query)
 
