@@ -23,8 +23,11 @@ CFLAGS	?= -O2 -g
 WFLAGS	:= -Wall -Wextra -Werror
 UCFLAGS	= $(CFLAGS) $(WFLAGS) -std=gnu11 -D_GNU_SOURCE -Iinclude/uapi -Iinclude
 
-SELFTESTS := pmemflush_dev_test
+# *_test run on every VM stack; NAME.STACK only on that stack
+SELFTESTS := pmemflush_dev_test pmemflush_flush_test \
+	     pmemflush_targets.qemu pmemflush_targets.nfit_test
 SELFTEST_BINS = $(SELFTESTS:%=$(B)/selftests/%)
+SELFTEST_CC = $(CC) $(UCFLAGS) -isystem $(KSRC61)/tools/testing/selftests
 
 .PHONY: all deps module userspace selftests ksrc lint check demo clean install
 
@@ -51,7 +54,12 @@ selftests: ksrc $(SELFTEST_BINS)
 
 $(B)/selftests/%: selftests/%.c selftests/*.h include/uapi/linux/pmemflush.h
 	@mkdir -p $(dir $@)
-	$(CC) $(UCFLAGS) -isystem $(KSRC61)/tools/testing/selftests -o $@ $< -lkmod -lpthread
+	$(SELFTEST_CC) -o $@ $< -lkmod -lpthread
+
+$(B)/selftests/pmemflush_targets.%: selftests/pmemflush_targets.c selftests/*.h \
+		include/uapi/linux/pmemflush.h
+	@mkdir -p $(dir $@)
+	$(SELFTEST_CC) -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< -lkmod
 
 $(B)/fsync-count.so: tools/vm/fsync-count.c
 	@mkdir -p $(dir $@)

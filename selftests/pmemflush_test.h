@@ -7,9 +7,18 @@
 #define PMEMFLUSH_TEST_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libkmod.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <linux/pmemflush.h>
 
 #define PMEMFLUSH_DEV "/dev/pmemflush"
 
@@ -42,6 +51,155 @@ static inline int pmf_dev_exists(void)
 	struct stat st;
 
 	return stat(PMEMFLUSH_DEV, &st) == 0 && S_ISCHR(st.st_mode);
+}
+
+static inline int pmf_flush(int dev, int fd, __u64 offset, __u64 length,
+			    struct pmemflush_flush *out)
+{
+	struct pmemflush_flush arg = {
+		.size = sizeof(arg), .fd = fd, .offset = offset, .length = length,
+	};
+	int ret = ioctl(dev, PMEMFLUSH_FLUSH, &arg);
+
+	if (out)
+		*out = arg;
+	return ret;
+}
+
+static inline int pmf_query(int dev, int fd, struct pmemflush_query *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->size = sizeof(*out);
+	out->fd = fd;
+	return ioctl(dev, PMEMFLUSH_QUERY, out);
+}
+
+/* first line of a small text file, newline stripped; -1 when unreadable */
+static inline int pmf_read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	char *nl;
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, len, f))
+		buf[0] = '\0';
+	fclose(f);
+	nl = strchr(buf, '\n');
+	if (nl)
+		*nl = '\0';
+	return 0;
+}
+
+static inline long long pmf_read_ll(const char *path)
+{
+	char buf[64];
+
+	if (pmf_read_line(path, buf, sizeof(buf)))
+		return -1;
+	return strtoll(buf, NULL, 0);
+}
+
+/*
+ * The region behind a path according to sysfs, found independently of the
+ * module: the device's sysfs path runs through .../regionN/... .
+ * Returns N or -1.
+ */
+static inline int pmf_sysfs_region(const char *path)
+{
+	char link[PATH_MAX], real[PATH_MAX];
+	const char *r;
+	struct stat st;
+	dev_t dev;
+	int id;
+
+	if (stat(path, &st))
+		return -1;
+	dev = S_ISBLK(st.st_mode) || S_ISCHR(st.st_mode) ? st.st_rdev : st.st_dev;
+	snprintf(link, sizeof(link), "/sys/dev/%s/%u:%u",
+		 S_ISCHR(st.st_mode) ? "char" : "block", major(dev), minor(dev));
+	if (!realpath(link, real))
+		return -1;
+	r = strstr(real, "/region");
+	if (!r || sscanf(r, "/region%d/", &id) != 1)
+		return -1;
+	return id;
+}
+
+/*
+ * Count calls of a kernel function made by this process, with a kprobe event
+ * in a private tracefs instance filtered on our pid.
+ */
+#define PMF_TRACEFS "/sys/kernel/tracing"
+
+struct pmf_probe {
+	char inst[128];
+	char event[64];
+};
+
+static inline int pmf_write_file(const char *path, const char *s, int flags)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | flags);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+static inline int pmf_probe_start(struct pmf_probe *p, const char *func)
+{
+	char path[256], buf[128];
+
+	snprintf(p->event, sizeof(p->event), "pmf_%s", func);
+	snprintf(buf, sizeof(buf), "p:%s %s\n", p->event, func);
+	/* EEXIST when an earlier test defined it already */
+	if (pmf_write_file(PMF_TRACEFS "/kprobe_events", buf, O_APPEND) &&
+	    errno != EEXIST && errno != EBUSY)
+		return -1;
+	snprintf(p->inst, sizeof(p->inst), PMF_TRACEFS "/instances/pmf%d_%s",
+		 getpid(), func);
+	if (mkdir(p->inst, 0700))
+		return -1;
+	snprintf(path, sizeof(path), "%s/events/kprobes/%s/filter", p->inst, p->event);
+	snprintf(buf, sizeof(buf), "common_pid == %d", getpid());
+	if (pmf_write_file(path, buf, O_TRUNC))
+		return -1;
+	snprintf(path, sizeof(path), "%s/events/kprobes/%s/enable", p->inst, p->event);
+	return pmf_write_file(path, "1", O_TRUNC);
+}
+
+/* calls recorded since the last pmf_probe_count(), or -1 */
+static inline int pmf_probe_count(struct pmf_probe *p)
+{
+	char path[256], line[512], tag[80];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/trace", p->inst);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	snprintf(tag, sizeof(tag), " %s:", p->event);
+	while (fgets(line, sizeof(line), f))
+		if (line[0] != '#' && strstr(line, tag))
+			n++;
+	fclose(f);
+	/* opening "trace" for writing with O_TRUNC clears the buffer */
+	if (pmf_write_file(path, "", O_TRUNC))
+		return -1;
+	return n;
+}
+
+static inline void pmf_probe_stop(struct pmf_probe *p)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/events/kprobes/%s/enable", p->inst, p->event);
+	pmf_write_file(path, "0", O_TRUNC);
+	rmdir(p->inst);
 }
 
 #endif /* PMEMFLUSH_TEST_H */

@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * PMEMFLUSH_FLUSH / PMEMFLUSH_QUERY: argument checking, every rejection with
+ * its errno, the permission model and teardown races. Runs on every stack;
+ * its pmem target is the stack's device-dax device.
+ */
+#include <glob.h>
+#include <stddef.h>
+#include <grp.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "pmemflush_test.h"
+
+/* the device-dax device of whichever stack this boot has */
+static const char *devdax_path(void)
+{
+	const char *p = getenv("PMF_NFIT_DEVDAX");
+
+	return p ? p : getenv("PMF_HINTS_DEVDAX");
+}
+
+FIXTURE(flush)
+{
+	int dev;
+	int target;
+	__u64 size;
+};
+
+FIXTURE_SETUP(flush)
+{
+	struct pmemflush_query q;
+
+	self->dev = open(PMEMFLUSH_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dev);
+	ASSERT_NE(NULL, devdax_path());
+	self->target = open(devdax_path(), O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->target);
+	ASSERT_EQ(0, pmf_query(self->dev, self->target, &q));
+	self->size = q.target_size;
+	ASSERT_LT(4096, self->size);
+}
+
+FIXTURE_TEARDOWN(flush)
+{
+	close(self->target);
+	close(self->dev);
+}
+
+TEST_F(flush, bad_fd)
+{
+	struct pmemflush_query q;
+
+	EXPECT_EQ(-1, pmf_flush(self->dev, -1, 0, 0, NULL));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, pmf_flush(self->dev, 1 << 20, 0, 0, NULL));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, pmf_query(self->dev, -1, &q));
+	EXPECT_EQ(EBADF, errno);
+}
+
+TEST_F(flush, closed_fd)
+{
+	int fd = dup(self->target);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, pmf_flush(self->dev, fd, 0, 0, NULL));
+	close(fd);
+	EXPECT_EQ(-1, pmf_flush(self->dev, fd, 0, 0, NULL));
+	EXPECT_EQ(EBADF, errno);
+}
+
+TEST_F(flush, o_path)
+{
+	struct pmemflush_query q;
+	int fd = open(devdax_path(), O_PATH | O_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, pmf_flush(self->dev, fd, 0, 0, NULL));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, pmf_query(self->dev, fd, &q));
+	EXPECT_EQ(EBADF, errno);
+	close(fd);
+}
+
+TEST_F(flush, read_only)
+{
+	struct pmemflush_query q;
+	int fd = open(devdax_path(), O_RDONLY | O_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, pmf_flush(self->dev, fd, 0, 0, NULL));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, pmf_query(self->dev, fd, &q));
+	EXPECT_EQ(EBADF, errno);
+	close(fd);
+}
+
+TEST_F(flush, pipe)
+{
+	int p[2];
+
+	ASSERT_EQ(0, pipe(p));
+	EXPECT_EQ(-1, pmf_flush(self->dev, p[1], 0, 0, NULL));
+	EXPECT_EQ(ENODEV, errno);
+	close(p[0]);
+	close(p[1]);
+}
+
+TEST_F(flush, socket)
+{
+	int s[2];
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, s));
+	EXPECT_EQ(-1, pmf_flush(self->dev, s[0], 0, 0, NULL));
+	EXPECT_EQ(ENODEV, errno);
+	close(s[0]);
+	close(s[1]);
+}
+
+/* a directory cannot be opened for writing, so it fails the access check */
+TEST_F(flush, directory)
+{
+	int fd = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, pmf_flush(self->dev, fd, 0, 0, NULL));
+	EXPECT_EQ(EBADF, errno);
+	close(fd);
+}
+
+TEST_F(flush, tmpfs_file)
+{
+	char path[] = "/tmp/pmemflush-XXXXXX";
+	int fd = mkostemp(path, O_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	unlink(path);
+	ASSERT_EQ(0, ftruncate(fd, 4096));
+	EXPECT_EQ(-1, pmf_flush(self->dev, fd, 0, 4096, NULL));
+	EXPECT_EQ(ENODEV, errno);
+	close(fd);
+}
+
+/* an ordinary disk: a loop device over a tmpfs file */
+TEST_F(flush, loop_disk)
+{
+	char path[] = "/tmp/pmemflush-loop-XXXXXX", cmd[256], loop[64] = "";
+	FILE *p;
+	int fd;
+
+	fd = mkostemp(path, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 1 << 20));
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "losetup -f --show %s", path);
+	p = popen(cmd, "r");
+	ASSERT_NE(NULL, p);
+	ASSERT_NE(NULL, fgets(loop, sizeof(loop), p));
+	pclose(p);
+	loop[strcspn(loop, "\n")] = '\0';
+
+	fd = open(loop, O_RDWR | O_CLOEXEC);
+	EXPECT_LE(0, fd);
+	EXPECT_EQ(-1, pmf_flush(self->dev, fd, 0, 0, NULL));
+	EXPECT_EQ(ENODEV, errno);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "losetup -d %s", loop);
+	EXPECT_EQ(0, system(cmd));
+	unlink(path);
+}
+
+TEST_F(flush, not_pmemflush_itself)
+{
+	EXPECT_EQ(-1, pmf_flush(self->dev, self->dev, 0, 0, NULL));
+	EXPECT_EQ(ENODEV, errno);
+}
+
+TEST_F(flush, range)
+{
+	struct pmemflush_flush out;
+
+	EXPECT_EQ(0, pmf_flush(self->dev, self->target, 0, 0, &out));
+	EXPECT_EQ(0, pmf_flush(self->dev, self->target, 0, self->size, &out));
+	EXPECT_EQ(0, pmf_flush(self->dev, self->target, self->size - 64, 64, &out));
+	/* an empty range at the very end is still inside */
+	EXPECT_EQ(0, pmf_flush(self->dev, self->target, self->size, 0, &out));
+
+	EXPECT_EQ(-1, pmf_flush(self->dev, self->target, self->size - 64, 65, &out));
+	EXPECT_EQ(ERANGE, errno);
+	EXPECT_EQ(-1, pmf_flush(self->dev, self->target, self->size + 1, 0, &out));
+	EXPECT_EQ(ERANGE, errno);
+	EXPECT_EQ(-1, pmf_flush(self->dev, self->target, 0, self->size + 1, &out));
+	EXPECT_EQ(ERANGE, errno);
+
+	EXPECT_EQ(-1, pmf_flush(self->dev, self->target, ~0ULL, 2, &out));
+	EXPECT_EQ(EOVERFLOW, errno);
+	EXPECT_EQ(-1, pmf_flush(self->dev, self->target, 1, ~0ULL, &out));
+	EXPECT_EQ(EOVERFLOW, errno);
+}
+
+TEST_F(flush, struct_checks)
+{
+	struct {
+		struct pmemflush_flush f;
+		__u64 tail[2];
+	} big;
+	struct pmemflush_flush arg;
+	struct pmemflush_query q;
+
+	memset(&arg, 0, sizeof(arg));
+	arg.size = sizeof(arg);
+	arg.fd = self->target;
+	arg.flags = 1;
+	EXPECT_EQ(-1, ioctl(self->dev, PMEMFLUSH_FLUSH, &arg));
+	EXPECT_EQ(EINVAL, errno);
+	arg.flags = 1U << 31;
+	EXPECT_EQ(-1, ioctl(self->dev, PMEMFLUSH_FLUSH, &arg));
+	EXPECT_EQ(EINVAL, errno);
+
+	arg.flags = 0;
+	arg.__reserved = 1;
+	EXPECT_EQ(-1, ioctl(self->dev, PMEMFLUSH_FLUSH, &arg));
+	EXPECT_EQ(EINVAL, errno);
+
+	arg.__reserved = 0;
+	arg.size = 8;
+	EXPECT_EQ(-1, ioctl(self->dev, PMEMFLUSH_FLUSH, &arg));
+	EXPECT_EQ(EINVAL, errno);
+	arg.size = sizeof(arg) - 1;
+	EXPECT_EQ(-1, ioctl(self->dev, PMEMFLUSH_FLUSH, &arg));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* a newer binary's larger struct: fine while the tail is zero */
+	memset(&big, 0, sizeof(big));
+	big.f.size = sizeof(big);
+	big.f.fd = self->target;
+	EXPECT_EQ(0, ioctl(self->dev, PMEMFLUSH_FLUSH, &big));
+	big.tail[1] = 1;
+	EXPECT_EQ(-1, ioctl(self->dev, PMEMFLUSH_FLUSH, &big));
+	EXPECT_EQ(E2BIG, errno);
+
+	EXPECT_EQ(-1, ioctl(self->dev, PMEMFLUSH_FLUSH, NULL));
+	EXPECT_EQ(EFAULT, errno);
+
+	memset(&q, 0, sizeof(q));
+	q.size = sizeof(q);
+	q.fd = self->target;
+	q.__reserved2 = 1;
+	EXPECT_EQ(-1, ioctl(self->dev, PMEMFLUSH_QUERY, &q));
+	EXPECT_EQ(EINVAL, errno);
+	q.__reserved2 = 0;
+	q.flags = 4;
+	EXPECT_EQ(-1, ioctl(self->dev, PMEMFLUSH_QUERY, &q));
+	EXPECT_EQ(EINVAL, errno);
+	q.flags = 0;
+	q.size = offsetof(struct pmemflush_query, target_size);
+	EXPECT_EQ(-1, ioctl(self->dev, PMEMFLUSH_QUERY, &q));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* the command number is checked by type, number and direction */
+TEST_F(flush, command_numbers)
+{
+	struct pmemflush_flush arg = { .size = sizeof(arg), .fd = self->target };
+
+	EXPECT_EQ(-1, ioctl(self->dev, _IOW(PMEMFLUSH_TYPE, PMEMFLUSH_CMD_FLUSH,
+					    struct pmemflush_flush), &arg));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(self->dev, _IOWR(PMEMFLUSH_TYPE, 0x42,
+					     struct pmemflush_flush), &arg));
+	EXPECT_EQ(ENOTTY, errno);
+	/* the size bits are not part of the command */
+	EXPECT_EQ(0, ioctl(self->dev, _IOWR(PMEMFLUSH_TYPE, PMEMFLUSH_CMD_FLUSH,
+					    __u64), &arg));
+}
+
+/*
+ * As nobody (in a child): exit 0 when a writable fd of @path can be flushed
+ * and a read-only one cannot; another code names the step that went wrong.
+ */
+static int nobody_flushes(const char *path, int expect_open_fails)
+{
+	int status, dev, fd;
+	pid_t pid;
+
+	pid = fork();
+	if (pid)
+		return pid < 0 || waitpid(pid, &status, 0) != pid ||
+		       !WIFEXITED(status) ? -1 : WEXITSTATUS(status);
+
+	if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+		_exit(2);
+	dev = open(PMEMFLUSH_DEV, O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		_exit(3);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (expect_open_fails)
+		_exit(fd < 0 && errno == EACCES ? 0 : 4);
+	if (fd < 0)
+		_exit(5);
+	if (pmf_flush(dev, fd, 0, 4096, NULL))
+		_exit(6);
+	close(fd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		_exit(7);
+	if (pmf_flush(dev, fd, 0, 4096, NULL) != -1 || errno != EBADF)
+		_exit(8);
+	_exit(0);
+}
+
+TEST_F(flush, unprivileged)
+{
+	const char *path = devdax_path();
+	struct stat st;
+
+	ASSERT_EQ(0, stat(path, &st));
+	/* a device node only root may open: nobody cannot get an fd to flush */
+	ASSERT_EQ(0, chmod(path, 0600));
+	EXPECT_EQ(0, nobody_flushes(path, 1));
+
+	/* nobody's own node: flushing needs the fd open for writing */
+	ASSERT_EQ(0, chown(path, 65534, 65534));
+	EXPECT_EQ(0, nobody_flushes(path, 0));
+
+	EXPECT_EQ(0, chown(path, st.st_uid, st.st_gid));
+	EXPECT_EQ(0, chmod(path, st.st_mode & 07777));
+}
+
+/*
+ * Teardown race: four threads flush the device-dax device while the main
+ * thread disables and re-enables its namespace 100 times (and the whole
+ * region every tenth time, which frees the region driver's flush data).
+ * Every call must return 0 or ENXIO, and the kernel log must stay clean.
+ * Re-enabling a region may bring the device back under another name, so
+ * the flushers take the current path from the main thread.
+ */
+struct race {
+	pthread_mutex_t lock;
+	char path[64];
+	volatile int stop;
+	int dev;
+	long ok, gone, other;
+};
+
+static void *race_flusher(void *arg)
+{
+	struct race *r = arg;
+	long ok = 0, gone = 0, other = 0;
+	char path[64];
+	int fd = -1;
+
+	while (!r->stop) {
+		if (fd < 0) {
+			pthread_mutex_lock(&r->lock);
+			memcpy(path, r->path, sizeof(path));
+			pthread_mutex_unlock(&r->lock);
+			fd = open(path, O_RDWR | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+		}
+		if (!pmf_flush(r->dev, fd, 0, 4096, NULL)) {
+			ok++;
+		} else if (errno == ENXIO) {
+			gone++;
+			close(fd);
+			fd = -1;
+		} else {
+			other++;
+			fprintf(stderr, "# flush: unexpected %s\n", strerror(errno));
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	pthread_mutex_lock(&r->lock);
+	r->ok += ok;
+	r->gone += gone;
+	r->other += other;
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+static int sysfs_write(const char *dir, const char *file, const char *val)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return pmf_write_file(path, val, O_TRUNC);
+}
+
+/* /sys/devices/.../regionR/<claim daxR.N>/<dev_dax daxR.M>: claim and region */
+static int devdax_topology(const char *node, char *claim, char *region)
+{
+	char link[PATH_MAX], real[PATH_MAX], *slash;
+	struct stat st;
+
+	if (stat(node, &st))
+		return -1;
+	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u",
+		 major(st.st_rdev), minor(st.st_rdev));
+	if (!realpath(link, real))
+		return -1;
+	*strrchr(real, '/') = '\0';
+	slash = strrchr(real, '/');
+	snprintf(claim, 64, "%s", slash + 1);
+	*slash = '\0';
+	snprintf(region, 64, "%s", strrchr(real, '/') + 1);
+	return strncmp(region, "region", 6) || strncmp(claim, "dax", 3) ? -1 : 0;
+}
+
+/* wait for the region's device-dax node to be back; its path into @node */
+static int wait_for_devdax(const char *region, char *node)
+{
+	char pattern[128], dir[PATH_MAX];
+	glob_t g;
+	int i, fd;
+
+	snprintf(pattern, sizeof(pattern),
+		 "/sys/bus/nd/devices/%s/dax*.*/dax*.*/dev", region);
+	for (i = 0; i < 400; i++) {
+		if (!glob(pattern, 0, NULL, &g)) {
+			snprintf(dir, sizeof(dir), "%s", g.gl_pathv[0]);
+			globfree(&g);
+			*strrchr(dir, '/') = '\0';	/* drop "/dev" */
+			snprintf(node, 64, "/dev/%s", strrchr(dir, '/') + 1);
+			fd = open(node, O_RDWR | O_CLOEXEC);
+			if (fd >= 0) {
+				close(fd);
+				return 0;
+			}
+		}
+		usleep(50000);
+	}
+	return -1;
+}
+
+TEST_F_TIMEOUT(flush, teardown_race, 900)
+{
+	const char *nd_drv = "/sys/bus/nd/drivers/dax_pmem";
+	const char *region_drv = "/sys/bus/nd/drivers/nd_region";
+	char claim[64], region[64], node[64];
+	struct race r = { .dev = self->dev };
+	pthread_t t[4];
+	int i;
+
+	snprintf(r.path, sizeof(r.path), "%s", devdax_path());
+	ASSERT_EQ(0, devdax_topology(r.path, claim, region));
+	pthread_mutex_init(&r.lock, NULL);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, race_flusher, &r));
+	for (i = 0; i < 100; i++) {
+		if (i % 10 == 9) {
+			ASSERT_EQ(0, sysfs_write(region_drv, "unbind", region));
+			ASSERT_EQ(0, sysfs_write(region_drv, "bind", region));
+		} else {
+			ASSERT_EQ(0, sysfs_write(nd_drv, "unbind", claim));
+			ASSERT_EQ(0, sysfs_write(nd_drv, "bind", claim));
+		}
+		/* let the flushers work on a live device in between */
+		ASSERT_EQ(0, wait_for_devdax(region, node));
+		pthread_mutex_lock(&r.lock);
+		memcpy(r.path, node, sizeof(node));
+		pthread_mutex_unlock(&r.lock);
+		ASSERT_EQ(0, devdax_topology(node, claim, region));
+	}
+	r.stop = 1;
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	TH_LOG("flushes: %ld ok, %ld ENXIO, %ld other", r.ok, r.gone, r.other);
+	EXPECT_EQ(0, r.other);
+	EXPECT_LT(0, r.ok);
+	/* later tests find the device under its original name */
+	EXPECT_STREQ(devdax_path(), node);
+}
+
+/* unload is refused while a flush user holds /dev/pmemflush */
+TEST_F(flush, module_pinned_by_flusher)
+{
+	struct kmod_module *mod;
+	struct kmod_ctx *ctx;
+
+	mod = pmf_kmod_module(&ctx);
+	if (!mod)
+		SKIP(return, "PMF_MODULE does not name a loadable pmemflush.ko");
+	EXPECT_EQ(0, pmf_flush(self->dev, self->target, 0, 4096, NULL));
+	EXPECT_EQ(-EWOULDBLOCK, kmod_module_remove_module(mod, 0));
+	EXPECT_TRUE(pmf_module_live(mod));
+	EXPECT_EQ(0, pmf_flush(self->dev, self->target, 0, 4096, NULL));
+	kmod_module_unref(mod);
+	kmod_unref(ctx);
+}
+
+TEST_HARNESS_MAIN
