@@ -20,6 +20,7 @@ script=$(realpath "$4")
 shift 4
 
 here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
 build=${PMF_BUILD:-$(realpath -m "$here/../../build")}
 initrd=$build/initramfs-$kver.cpio.gz
 timeout=${PMF_VM_TIMEOUT:-1500}
@@ -66,8 +67,9 @@ LD_PRELOAD=$preload timeout --foreground -k 10 "$timeout" \
 	qemu-system-x86_64 -accel tcg -cpu max -smp "${PMF_VM_SMP:-2}" "${mem[@]}" \
 	-nographic -no-reboot -nodefaults -serial "file:$out/console" \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 loglevel=4 pmf_out=$out" \
+	-append "console=ttyS0 panic=-1 loglevel=4 pmf_out=$out pmf_src=$src" \
 	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
+	-virtfs "local,path=$src,mount_tag=src,security_model=none,readonly=on,multidevs=remap" \
 	-virtfs "local,path=$out,mount_tag=out,security_model=none,multidevs=remap" \
 	"${dev[@]}" </dev/null || rc=$?
 echo "vm: guest ran $(( $(date +%s) - start ))s, qemu exit $rc"
