@@ -29,7 +29,8 @@ SELFTESTS := pmemflush_dev_test pmemflush_flush_test \
 SELFTEST_BINS = $(SELFTESTS:%=$(B)/selftests/%)
 SELFTEST_CC = $(CC) $(UCFLAGS) -isystem $(KSRC61)/tools/testing/selftests
 
-.PHONY: all deps module userspace selftests ksrc lint check demo clean install
+.PHONY: all deps module userspace selftests ksrc lint check demo clean install \
+	lib hosttests install-module install-lib
 
 all: module userspace
 
@@ -45,7 +46,7 @@ module:
 	@for f in kmod/*.[ch]; do ln -sfn $(CURDIR)/$$f $(MODB)/$$f; done
 	$(MAKE) -C $(KDIR) M=$(MODB) $(KBUILD_EXTRA) modules
 
-userspace: selftests $(B)/fsync-count.so
+userspace: selftests $(B)/fsync-count.so lib hosttests
 
 ksrc:
 	@tools/extract-kernel-src.sh $(KVER61) $(B)/ksrc-$(KVER61)
@@ -78,8 +79,83 @@ demo: deps
 		PMF_MODULE=$(B)/mod-$(KVER61)/pmemflush.ko || rc=$$?; \
 		cat $(B)/vm-demo/job.log; exit $$rc
 
-install: module
+install: install-module install-lib
+
+install-module: module
 	$(MAKE) -C $(KDIR) M=$(MODB) modules_install
+
+# libpmemflush: one object list, built twice: PIC with hidden visibility for
+# libpmemflush.so.1 and the static archive (which the host tests would use to
+# reach internal hooks), and again with ASan/UBSan for the host tests.
+LIB_VERSION	:= 1.0
+LIB_SONAME	:= libpmemflush.so.1
+LIB_SRCS	:= $(wildcard ulib/*.c)
+LIB_HDRS	:= $(wildcard ulib/*.h) include/libpmemflush.h \
+		   include/uapi/linux/pmemflush.h
+LIB_OBJS	= $(LIB_SRCS:ulib/%.c=$(B)/ulib/%.o)
+LIB_CFLAGS	= $(UCFLAGS) -fPIC -fvisibility=hidden
+LIB_LDFLAGS	= -shared -Wl,-soname,$(LIB_SONAME) -Wl,-z,defs \
+		  -Wl,--version-script=ulib/libpmemflush.map
+
+lib: $(B)/ulib/$(LIB_SONAME) $(B)/ulib/libpmemflush.so $(B)/ulib/libpmemflush.a
+
+$(B)/ulib/%.o: ulib/%.c $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -c -o $@ $<
+
+$(B)/ulib/$(LIB_SONAME): $(LIB_OBJS) ulib/libpmemflush.map
+	$(CC) $(LIB_CFLAGS) $(LIB_LDFLAGS) -o $@ $(LIB_OBJS) -lpthread
+
+$(B)/ulib/libpmemflush.so: $(B)/ulib/$(LIB_SONAME)
+	ln -sfn $(LIB_SONAME) $@
+
+$(B)/ulib/libpmemflush.a: $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+# Host tests: kselftest harness, TAP, no VM, library and tests sanitized.
+HOSTTEST_SAN	?= -fsanitize=address,undefined -fno-sanitize-recover=all \
+		   -fno-omit-frame-pointer
+HOSTTEST_NAMES	:= $(patsubst ulib/tests/%.c,%,$(wildcard ulib/tests/*.c))
+HOSTTEST_BINS	= $(HOSTTEST_NAMES:%=$(B)/hosttests/%_test)
+HOSTTEST_OBJS	= $(LIB_SRCS:ulib/%.c=$(B)/hosttests/lib/%.o)
+HOSTTEST_CC	= $(SELFTEST_CC) -fvisibility=hidden $(HOSTTEST_SAN) -Iulib
+
+hosttests: ksrc $(HOSTTEST_BINS)
+
+$(B)/hosttests/lib/%.o: ulib/%.c $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(HOSTTEST_CC) -c -o $@ $<
+
+$(B)/hosttests/libpmemflush-san.a: $(HOSTTEST_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/hosttests/%_test: ulib/tests/%.c ulib/tests/*.h $(LIB_HDRS) \
+		$(B)/hosttests/libpmemflush-san.a
+	$(HOSTTEST_CC) -o $@ $< $(B)/hosttests/libpmemflush-san.a -lpthread
+
+PREFIX		?= /usr/local
+LIBDIR		?= $(PREFIX)/lib
+INCLUDEDIR	?= $(PREFIX)/include
+MANDIR		?= $(PREFIX)/share/man
+PKGCONFIGDIR	?= $(LIBDIR)/pkgconfig
+
+install-lib: lib
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(MANDIR)/man3 \
+		$(DESTDIR)$(MANDIR)/man7
+	install -m 0755 $(B)/ulib/$(LIB_SONAME) $(DESTDIR)$(LIBDIR)/
+	ln -sfn $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libpmemflush.so
+	install -m 0644 include/libpmemflush.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 0644 include/uapi/linux/pmemflush.h \
+		$(DESTDIR)$(INCLUDEDIR)/linux/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+		-e 's|@VERSION@|$(LIB_VERSION)|' ulib/libpmemflush.pc.in \
+		>$(DESTDIR)$(PKGCONFIGDIR)/libpmemflush.pc
+	install -m 0644 man/pmem2_deep_flush.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 0644 man/libpmemflush.7 $(DESTDIR)$(MANDIR)/man7/
 
 clean:
 	rm -rf $(B)

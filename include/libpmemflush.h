@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libpmemflush: map persistent memory and deep-flush it.
+ *
+ * Two APIs:
+ *
+ * - The subset of libpmem2 a program needs to map pmem and deep-flush it,
+ *   with libpmem2's names, signatures, enum values and PMEM2_E_* values: a
+ *   program written for it builds against this header by changing only the
+ *   #include and -lpmem2 to -lpmemflush. Do not include both headers.
+ * - Native pmemflush_* calls for drivers and appliances that do their own CPU
+ *   cache flushing and only need the device flush of an fd range.
+ *
+ * Every int-returning call returns 0 on success, or a negative error: one of
+ * the PMEM2_E_* codes below or -errno. After a failure pmem2_errormsg()
+ * describes it (the message is per thread). The calls are thread-safe; a map,
+ * config or source must not be deleted while another thread uses it.
+ * See libpmemflush(7) and pmem2_deep_flush(3).
+ */
+#ifndef LIBPMEMFLUSH_H
+#define LIBPMEMFLUSH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PMEM2_E_UNKNOWN				(-100000)
+#define PMEM2_E_NOSUPP				(-100001)
+#define PMEM2_E_FILE_HANDLE_NOT_SET		(-100003)
+#define PMEM2_E_INVALID_FILE_HANDLE		(-100004)
+#define PMEM2_E_INVALID_FILE_TYPE		(-100005)
+#define PMEM2_E_MAP_RANGE			(-100006)
+#define PMEM2_E_MAPPING_EXISTS			(-100007)
+#define PMEM2_E_GRANULARITY_NOT_SET		(-100008)
+#define PMEM2_E_GRANULARITY_NOT_SUPPORTED	(-100009)
+#define PMEM2_E_OFFSET_OUT_OF_RANGE		(-100010)
+#define PMEM2_E_OFFSET_UNALIGNED		(-100011)
+#define PMEM2_E_INVALID_ALIGNMENT_FORMAT	(-100012)
+#define PMEM2_E_INVALID_ALIGNMENT_VALUE		(-100013)
+#define PMEM2_E_INVALID_SIZE_FORMAT		(-100014)
+#define PMEM2_E_LENGTH_UNALIGNED		(-100015)
+#define PMEM2_E_MAPPING_NOT_FOUND		(-100016)
+#define PMEM2_E_BUFFER_TOO_SMALL		(-100017)
+#define PMEM2_E_SOURCE_EMPTY			(-100018)
+#define PMEM2_E_INVALID_SHARING_VALUE		(-100019)
+#define PMEM2_E_SRC_DEVDAX_PRIVATE		(-100020)
+#define PMEM2_E_INVALID_ADDRESS_REQUEST_TYPE	(-100021)
+#define PMEM2_E_ADDRESS_UNALIGNED		(-100022)
+#define PMEM2_E_ADDRESS_NULL			(-100023)
+#define PMEM2_E_DEEP_FLUSH_RANGE		(-100024)
+#define PMEM2_E_INVALID_REGION_FORMAT		(-100025)
+#define PMEM2_E_DAX_REGION_NOT_FOUND		(-100026)
+#define PMEM2_E_INVALID_DEV_FORMAT		(-100027)
+#define PMEM2_E_CANNOT_READ_BOUNDS		(-100028)
+#define PMEM2_E_NO_BAD_BLOCK_FOUND		(-100029)
+#define PMEM2_E_LENGTH_OUT_OF_RANGE		(-100030)
+#define PMEM2_E_INVALID_PROT_FLAG		(-100031)
+#define PMEM2_E_NO_ACCESS			(-100032)
+#define PMEM2_E_VM_RESERVATION_NOT_EMPTY	(-100033)
+#define PMEM2_E_MAP_EXISTS			(-100034)
+#define PMEM2_E_FILE_DESCRIPTOR_NOT_SET		(-100035)
+#define PMEM2_E_SOURCE_TYPE_NOT_SUPPORTED	(-100036)
+#define PMEM2_E_IO_FAIL				(-100037)
+
+/* source setup */
+
+struct pmem2_source;
+
+/*
+ * pmem2_source_from_fd - describe the file open as @fd (not duplicated: keep
+ * it open until every map made from the source is deleted).
+ * Regular files and device-dax character devices are supported.
+ * Errors: PMEM2_E_INVALID_FILE_HANDLE (fd < 0, not open, or open O_WRONLY),
+ * PMEM2_E_INVALID_FILE_TYPE (directory, block device, FIFO, socket, a
+ * character device that is not device-dax), -errno (fstat, the sysfs lookup
+ * of a character device, -ENOMEM).
+ */
+int pmem2_source_from_fd(struct pmem2_source **src, int fd);
+
+/* pmem2_source_delete - free *@src (NULL is fine) and set *@src to NULL; 0 */
+int pmem2_source_delete(struct pmem2_source **src);
+
+/* config setup */
+
+struct pmem2_config;
+
+/*
+ * pmem2_config_new - a config with offset 0, length 0 (to the end of the
+ * source) and no required granularity yet. Errors: -ENOMEM.
+ */
+int pmem2_config_new(struct pmem2_config **cfg);
+
+/* pmem2_config_delete - free *@cfg (NULL is fine), set it to NULL; 0 */
+int pmem2_config_delete(struct pmem2_config **cfg);
+
+enum pmem2_granularity {
+	PMEM2_GRANULARITY_BYTE,
+	PMEM2_GRANULARITY_CACHE_LINE,
+	PMEM2_GRANULARITY_PAGE,
+};
+
+/*
+ * pmem2_config_set_required_store_granularity - the coarsest granularity the
+ * program accepts; pmem2_map_new() fails when the mapping cannot offer it.
+ * Errors: PMEM2_E_GRANULARITY_NOT_SUPPORTED (@g is not one of the enum).
+ */
+int pmem2_config_set_required_store_granularity(struct pmem2_config *cfg,
+	enum pmem2_granularity g);
+
+/*
+ * pmem2_config_set_offset - where the mapping starts in the source; must be a
+ * multiple of the source's alignment (checked by pmem2_map_new()).
+ * Errors: PMEM2_E_OFFSET_OUT_OF_RANGE (@offset > INT64_MAX).
+ */
+int pmem2_config_set_offset(struct pmem2_config *cfg, size_t offset);
+
+/*
+ * pmem2_config_set_length - length of the mapping, 0 for "to the end of the
+ * source"; a multiple of the source's alignment (checked by pmem2_map_new()).
+ * Always 0.
+ */
+int pmem2_config_set_length(struct pmem2_config *cfg, size_t length);
+
+/* mapping */
+
+struct pmem2_map;
+
+/*
+ * pmem2_map_new - map the source shared and read-write as @cfg says, and
+ * decide the store granularity (BYTE, CACHE_LINE or PAGE, see
+ * libpmemflush(7)) and how pmem2_deep_flush() reaches the device.
+ * Errors: PMEM2_E_GRANULARITY_NOT_SET, PMEM2_E_GRANULARITY_NOT_SUPPORTED
+ * (the mapping offers only a coarser granularity than required),
+ * PMEM2_E_SOURCE_EMPTY, PMEM2_E_OFFSET_UNALIGNED, PMEM2_E_LENGTH_UNALIGNED,
+ * PMEM2_E_MAP_RANGE (the range does not fit the source or overflows),
+ * PMEM2_E_INVALID_SIZE_FORMAT, PMEM2_E_INVALID_ALIGNMENT_FORMAT,
+ * PMEM2_E_INVALID_ALIGNMENT_VALUE (device-dax sysfs size or align
+ * unparsable), PMEM2_E_NO_ACCESS (mmap(2) EACCES: fd not open for writing),
+ * PMEM2_E_DAX_REGION_NOT_FOUND (the module says the device went away),
+ * -errno (mmap(2), dup(2), sysfs reads, the QUERY ioctl, -ENOMEM).
+ */
+int pmem2_map_new(struct pmem2_map **map_ptr, const struct pmem2_config *cfg,
+	const struct pmem2_source *src);
+
+/* pmem2_map_delete - unmap and free *@map_ptr, set it to NULL. -errno of munmap(2) */
+int pmem2_map_delete(struct pmem2_map **map_ptr);
+
+/* Address, length and effective store granularity of a map. */
+void *pmem2_map_get_address(struct pmem2_map *map);
+size_t pmem2_map_get_size(struct pmem2_map *map);
+enum pmem2_granularity pmem2_map_get_store_granularity(struct pmem2_map *map);
+
+/* flushing */
+
+typedef void (*pmem2_persist_fn)(const void *ptr, size_t size);
+typedef void (*pmem2_flush_fn)(const void *ptr, size_t size);
+typedef void (*pmem2_drain_fn)(void);
+
+/*
+ * The map's persist, flush and drain functions, chosen once when the map was
+ * made. CACHE_LINE: CLWB, CLFLUSHOPT or CLFLUSH of the lines covering the
+ * range and SFENCE. BYTE: SFENCE only. PAGE: msync(2) of the pages covering
+ * the range (the process aborts if msync fails, as in libpmem2: there is no
+ * way to report it and going on would lose data).
+ */
+pmem2_persist_fn pmem2_get_persist_fn(struct pmem2_map *map);
+pmem2_flush_fn pmem2_get_flush_fn(struct pmem2_map *map);
+pmem2_drain_fn pmem2_get_drain_fn(struct pmem2_map *map);
+
+/*
+ * pmem2_deep_flush - make [ptr, ptr + size) of @map durable in the most
+ * reliable persistence domain software can reach (the DIMMs' write-pending
+ * queue flush, or the host for virtio-pmem).
+ * Errors: PMEM2_E_DEEP_FLUSH_RANGE (not within the map, or the module says
+ * the range is past the end of the target), PMEM2_E_DAX_REGION_NOT_FOUND
+ * (no nd region behind a device-dax map, or the device was disabled),
+ * -errno of the failing open(2), read(2) or write(2) of the region's sysfs
+ * deep_flush file (without the module), of msync(2), or of the FLUSH ioctl
+ * (-EIO: the device flush failed). See pmem2_deep_flush(3).
+ */
+int pmem2_deep_flush(struct pmem2_map *map, void *ptr, size_t size);
+
+/* error handling */
+
+/* The last error message of the calling thread ("" when none yet). */
+const char *pmem2_errormsg(void);
+
+/*
+ * pmem2_err_to_errno - the errno closest to an error this library returned:
+ * -err for -errno values, ENOTSUP for PMEM2_E_NOSUPP, EINVAL for the other
+ * PMEM2_E_* codes and for positive values (not errors of this library).
+ */
+int pmem2_err_to_errno(int err);
+
+/* pmem2_perror - print "<formatted>: <pmem2_errormsg()>" to stderr. */
+void pmem2_perror(const char *format, ...)
+	__attribute__((__format__(__printf__, 1, 2)));
+
+/* native API */
+
+/* struct pmemflush_info.persistence_domain */
+#define PMEMFLUSH_INFO_PERSIST_UNKNOWN			0
+#define PMEMFLUSH_INFO_PERSIST_MEMORY_CONTROLLER	1	/* ADR */
+#define PMEMFLUSH_INFO_PERSIST_CPU_CACHE		2	/* eADR */
+
+/* struct pmemflush_info.target_kind */
+#define PMEMFLUSH_INFO_DEVDAX		1	/* /dev/daxR.N */
+#define PMEMFLUSH_INFO_FSDAX_FILE	2	/* DAX file on ext4/xfs */
+#define PMEMFLUSH_INFO_BLOCK		3	/* /dev/pmemN or a partition */
+#define PMEMFLUSH_INFO_BTT		4	/* /dev/pmemNs */
+
+/* struct pmemflush_info.flags */
+#define PMEMFLUSH_INFO_REGION_ASYNC	(1U << 0)	/* virtio-pmem */
+#define PMEMFLUSH_INFO_DAX_SYNC		(1U << 1)	/* MAP_SYNC accepted */
+
+/* What is behind an fd; the reserved fields are zero. */
+struct pmemflush_info {
+	uint32_t region_id;		/* N of regionN */
+	int32_t has_flush;		/* 1, 0, or -ENXIO (cannot tell) */
+	uint32_t persistence_domain;	/* PMEMFLUSH_INFO_PERSIST_* */
+	uint32_t target_kind;		/* PMEMFLUSH_INFO_* kind */
+	uint32_t flags;			/* PMEMFLUSH_INFO_REGION_ASYNC, _DAX_SYNC */
+	uint32_t reserved0;
+	uint64_t target_size;		/* bytes; the bound of a deep flush */
+	uint64_t reserved[4];
+};
+
+/*
+ * pmemflush_fd_deep_flush - run the device flush of the persistent memory
+ * region behind @fd (open for writing) after checking that [@offset,
+ * @offset + @length) lies within the target. CPU caches are the caller's job
+ * (write the range back first); page-cache data of a non-DAX file or a BTT
+ * device is fsync's. @flags must be 0. Needs the pmemflush module.
+ * Errors: -EINVAL (@flags), PMEM2_E_DAX_REGION_NOT_FOUND (no nd region
+ * behind @fd, or the device was disabled since @fd was opened),
+ * PMEM2_E_DEEP_FLUSH_RANGE (range past the end of the target, or
+ * overflowing), -EOPNOTSUPP (a non-DAX file: use fsync(2)), -EBADF (@fd not
+ * open for writing), -EIO (the flush failed), -errno of opening
+ * /dev/pmemflush (-ENOENT: module not loaded) or -ENODEV when that node is not
+ * the pmemflush misc device.
+ */
+int pmemflush_fd_deep_flush(int fd, uint64_t offset, uint64_t length,
+	unsigned int flags);
+
+/*
+ * pmemflush_fd_query - describe the persistent memory behind @fd (open for
+ * writing) into @info. Needs the pmemflush module.
+ * Errors: -EINVAL (@info NULL), the errors of pmemflush_fd_deep_flush()
+ * except the range and flush failures.
+ */
+int pmemflush_fd_query(int fd, struct pmemflush_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBPMEMFLUSH_H */

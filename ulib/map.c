@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * pmem2_map_new() and pmem2_deep_flush(): what a map is decided once, when
+ * it is made (granularity, flush functions, the path to the device flush),
+ * so a flush only acts.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pmf.h"
+
+#ifndef MAP_SYNC
+#define MAP_SYNC 0x80000
+#endif
+#ifndef MAP_SHARED_VALIDATE
+#define MAP_SHARED_VALIDATE 0x03
+#endif
+
+/* what the kernel says is behind the source */
+struct pmf_target {
+	bool module;		/* PMEMFLUSH_QUERY answered */
+	bool region;		/* an nd region is known */
+	unsigned int region_id;
+	bool eadr;		/* CPU caches are in the persistence domain */
+	bool try_sync;		/* MAP_SYNC may be trusted if it works */
+};
+
+/*
+ * libpmem2's choice: PMEM2_FORCE_GRANULARITY (BYTE, CACHE_LINE, CACHELINE,
+ * PAGE, any case) wins; then PAGE unless MAP_SYNC took, BYTE on eADR,
+ * CACHE_LINE otherwise.
+ */
+enum pmem2_granularity pmf_min_granularity(bool map_sync, bool eadr,
+					   const char *force)
+{
+	char s[11];
+
+	if (force && strlen(force) < sizeof(s)) {
+		size_t i;
+
+		for (i = 0; force[i]; i++)
+			s[i] = (char)toupper((unsigned char)force[i]);
+		s[i] = '\0';
+		if (!strcmp(s, "BYTE"))
+			return PMEM2_GRANULARITY_BYTE;
+		if (!strcmp(s, "CACHE_LINE") || !strcmp(s, "CACHELINE"))
+			return PMEM2_GRANULARITY_CACHE_LINE;
+		if (!strcmp(s, "PAGE"))
+			return PMEM2_GRANULARITY_PAGE;
+	}
+	if (!map_sync)
+		return PMEM2_GRANULARITY_PAGE;
+	return eadr ? PMEM2_GRANULARITY_BYTE : PMEM2_GRANULARITY_CACHE_LINE;
+}
+
+/*
+ * Ask the module; without it, or for a file it finds no nd region behind,
+ * ask sysfs. On an asynchronous (virtio-pmem) region a file's MAP_SYNC
+ * mapping proves nothing: its data reaches the host only by a flush, so,
+ * as libpmem2 expects MAP_SYNC to fail there, we never try it. Device-dax
+ * has no fsync at all: it gets CACHE_LINE and pmem2_deep_flush() is what
+ * makes it durable.
+ */
+static int pmf_target_resolve(const struct pmem2_source *src,
+			      struct pmf_target *t)
+{
+	bool devdax = src->ftype == PMF_FTYPE_DEVDAX;
+	struct pmemflush_query q;
+	struct pmf_region r;
+
+	memset(t, 0, sizeof(*t));
+	if (!pmf_kops->dev_open()) {
+		int ret = pmf_kops->query(src->fd, &q);
+		if (!ret) {
+			bool async = q.out_flags & PMEMFLUSH_REGION_ASYNC;
+
+			t->module = t->region = true;
+			t->region_id = q.region_id;
+			t->eadr = !async && q.persistence_domain ==
+					    PMEMFLUSH_PERSIST_CPU_CACHE;
+			t->try_sync = devdax ||
+				(!async && (q.out_flags & PMEMFLUSH_DAX_SYNC));
+			return 0;
+		}
+		/* a non-DAX file on pmem: page cache, fsync persists it */
+		if (ret == -EOPNOTSUPP)
+			return 0;
+		/* EBADF: not writable; mmap will say so */
+		if (ret != -ENODEV && ret != -EBADF)
+			return pmf_kernel_err(ret, "PMEMFLUSH_QUERY");
+	}
+
+	/* a device or file sysfs cannot place has no region: not an error */
+	if (pmf_region_find(devdax, src->dev, &r))
+		r.found = false;
+	t->region = r.found;
+	t->region_id = r.id;
+	t->eadr = r.found && r.cpu_cache && !r.async;
+	t->try_sync = devdax || !r.async;
+	return 0;
+}
+
+static size_t pmf_page_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static int pmf_msync_range(const void *ptr, size_t size)
+{
+	uintptr_t start = (uintptr_t)ptr & ~(pmf_page_size() - 1);
+
+	if (pmf_kops->msync((void *)start, (uintptr_t)ptr + size - start,
+			    MS_SYNC))
+		return -errno;
+	return 0;
+}
+
+/* libpmem2's PAGE persist: it cannot report a failure, losing data is worse */
+static void pmf_persist_pages(const void *ptr, size_t size)
+{
+	int ret;
+
+	do
+		ret = pmf_msync_range(ptr, size);
+	while (ret == -EINTR);
+	if (ret)
+		abort();
+}
+
+static void pmf_drain_nop(void)
+{
+}
+
+static void pmf_flush_nop(const void *ptr, size_t size)
+{
+	(void)ptr;
+	(void)size;
+}
+
+static void pmf_persist_fence(const void *ptr, size_t size)
+{
+	(void)ptr;
+	(void)size;
+	pmf_cpu_drain();
+}
+
+/* source size and alignment; files are sized now, they may have grown */
+static int pmf_source_bounds(const struct pmem2_source *src, size_t *size,
+			     size_t *align)
+{
+	struct stat st;
+
+	if (src->ftype == PMF_FTYPE_DEVDAX) {
+		*size = src->size;
+		*align = src->align;
+		return 0;
+	}
+	if (fstat(src->fd, &st))
+		return pmf_err(-errno, "fstat: %s", strerror(errno));
+	*size = (size_t)st.st_size;
+	*align = pmf_page_size();
+	return 0;
+}
+
+static int pmf_map_range(const struct pmem2_config *cfg, size_t src_size,
+			 size_t align, size_t *length)
+{
+	size_t end;
+
+	if (cfg->offset % align)
+		return pmf_err(PMEM2_E_OFFSET_UNALIGNED,
+			       "offset is not a multiple of %zu", align);
+	if (!src_size)
+		return pmf_err(PMEM2_E_SOURCE_EMPTY, "source is empty");
+	if (cfg->length % align)
+		return pmf_err(PMEM2_E_LENGTH_UNALIGNED,
+			       "length is not a multiple of %zu", align);
+	if (__builtin_add_overflow(cfg->offset, cfg->length, &end))
+		return pmf_err(PMEM2_E_MAP_RANGE,
+			       "overflow of offset and length");
+	if (end > src_size)
+		return pmf_err(PMEM2_E_MAP_RANGE,
+			       "mapping larger than the source");
+	*length = cfg->length ? cfg->length : src_size - cfg->offset;
+	if (!*length)
+		return pmf_err(PMEM2_E_MAP_RANGE,
+			       "offset is at the end of the source");
+	return 0;
+}
+
+static void *pmf_mmap(const struct pmem2_source *src, size_t length,
+		      off_t offset, bool try_sync, bool *map_sync)
+{
+	const int prot = PROT_READ | PROT_WRITE;
+
+	*map_sync = false;
+	if (try_sync) {
+		void *addr = pmf_kops->mmap(NULL, length, prot,
+				      MAP_SHARED_VALIDATE | MAP_SYNC, src->fd,
+				      offset);
+		if (addr != MAP_FAILED) {
+			*map_sync = true;
+			return addr;
+		}
+		if (errno != EINVAL && errno != EOPNOTSUPP)
+			return MAP_FAILED;
+	}
+	return pmf_kops->mmap(NULL, length, prot, MAP_SHARED, src->fd, offset);
+}
+
+static const char *const pmf_gran_name[] = {
+	[PMEM2_GRANULARITY_BYTE] = "BYTE",
+	[PMEM2_GRANULARITY_CACHE_LINE] = "CACHE_LINE",
+	[PMEM2_GRANULARITY_PAGE] = "PAGE",
+};
+
+/* the flush functions and the way to the device flush */
+static int pmf_map_setup(struct pmem2_map *map, const struct pmem2_source *src,
+			 const struct pmf_target *t)
+{
+	bool devdax = src->ftype == PMF_FTYPE_DEVDAX;
+	char path[PATH_MAX];
+
+	switch (map->granularity) {
+	case PMEM2_GRANULARITY_BYTE:
+		map->persist = pmf_persist_fence;
+		map->flush = pmf_flush_nop;
+		map->drain = pmf_cpu_drain;
+		break;
+	case PMEM2_GRANULARITY_CACHE_LINE:
+		map->persist = pmf_cpu_persist_get();
+		map->flush = pmf_cpu_flush_get();
+		map->drain = pmf_cpu_drain;
+		break;
+	default:
+		/* device-dax has no msync: forced PAGE flushes the CPU's way */
+		map->persist = devdax ? pmf_cpu_persist_get() : pmf_persist_pages;
+		map->flush = devdax ? pmf_cpu_flush_get() : pmf_persist_pages;
+		map->drain = devdax ? pmf_cpu_drain : pmf_drain_nop;
+	}
+
+	map->deep_cpu_flush = map->granularity != PMEM2_GRANULARITY_BYTE;
+	if (!devdax && (map->granularity == PMEM2_GRANULARITY_PAGE ||
+			!t->module)) {
+		map->deep = PMF_DEEP_MSYNC;
+		return 0;
+	}
+	if (t->module) {
+		map->deep = PMF_DEEP_IOCTL;
+		map->fd = fcntl(src->fd, F_DUPFD_CLOEXEC, 0);
+		if (map->fd < 0)
+			return pmf_err(-errno, "dup: %s", strerror(errno));
+		return 0;
+	}
+	if (!t->region) {
+		map->deep = PMF_DEEP_NO_REGION;
+		return 0;
+	}
+	map->deep = PMF_DEEP_SYSFS;
+	pmf_region_path(path, sizeof(path), t->region_id);
+	map->deep_path = strdup(path);
+	if (!map->deep_path)
+		return pmf_err(-ENOMEM, "out of memory");
+	return 0;
+}
+
+PMF_EXPORT int pmem2_map_new(struct pmem2_map **map_ptr,
+			     const struct pmem2_config *cfg,
+			     const struct pmem2_source *src)
+{
+	enum pmem2_granularity min;
+	size_t src_size = 0, align = 1, length = 0;
+	struct pmf_target t;
+	struct pmem2_map *map;
+	bool map_sync;
+	void *addr;
+	int ret;
+
+	pmf_err_clear();
+	*map_ptr = NULL;
+	if (cfg->granularity == PMF_GRANULARITY_UNSET)
+		return pmf_err(PMEM2_E_GRANULARITY_NOT_SET,
+			       "please define the max granularity requested for the mapping");
+	ret = pmf_source_bounds(src, &src_size, &align);
+	if (ret)
+		return ret;
+	ret = pmf_map_range(cfg, src_size, align, &length);
+	if (ret)
+		return ret;
+	ret = pmf_target_resolve(src, &t);
+	if (ret)
+		return ret;
+
+	addr = pmf_mmap(src, length, (off_t)cfg->offset, t.try_sync, &map_sync);
+	if (addr == MAP_FAILED) {
+		ret = errno == EACCES ? PMEM2_E_NO_ACCESS : -errno;
+		return pmf_err(ret, "mmap: %s", strerror(errno));
+	}
+
+	min = pmf_min_granularity(map_sync, t.eadr,
+				  getenv("PMEM2_FORCE_GRANULARITY"));
+	if (min > (enum pmem2_granularity)cfg->granularity) {
+		munmap(addr, length);
+		return pmf_err(PMEM2_E_GRANULARITY_NOT_SUPPORTED,
+			       "requested granularity %s not available, the mapping offers %s",
+			       pmf_gran_name[cfg->granularity],
+			       pmf_gran_name[min]);
+	}
+
+	map = calloc(1, sizeof(*map));
+	if (!map) {
+		munmap(addr, length);
+		return pmf_err(-ENOMEM, "out of memory");
+	}
+	map->addr = addr;
+	map->size = length;
+	map->offset = cfg->offset;
+	map->granularity = min;
+	map->fd = -1;
+	ret = pmf_map_setup(map, src, &t);
+	if (ret) {
+		pmem2_map_delete(&map);
+		return ret;
+	}
+	*map_ptr = map;
+	return 0;
+}
+
+PMF_EXPORT int pmem2_map_delete(struct pmem2_map **map_ptr)
+{
+	struct pmem2_map *map = *map_ptr;
+	int ret = 0;
+
+	pmf_err_clear();
+	if (munmap(map->addr, map->size))
+		ret = pmf_err(-errno, "munmap: %s", strerror(errno));
+	if (map->fd >= 0)
+		close(map->fd);
+	free(map->deep_path);
+	free(map);
+	*map_ptr = NULL;
+	return ret;
+}
+
+PMF_EXPORT void *pmem2_map_get_address(struct pmem2_map *map)
+{
+	return map->addr;
+}
+
+PMF_EXPORT size_t pmem2_map_get_size(struct pmem2_map *map)
+{
+	return map->size;
+}
+
+PMF_EXPORT enum pmem2_granularity
+pmem2_map_get_store_granularity(struct pmem2_map *map)
+{
+	return map->granularity;
+}
+
+PMF_EXPORT pmem2_persist_fn pmem2_get_persist_fn(struct pmem2_map *map)
+{
+	return map->persist;
+}
+
+PMF_EXPORT pmem2_flush_fn pmem2_get_flush_fn(struct pmem2_map *map)
+{
+	return map->flush;
+}
+
+PMF_EXPORT pmem2_drain_fn pmem2_get_drain_fn(struct pmem2_map *map)
+{
+	return map->drain;
+}
+
+PMF_EXPORT int pmem2_deep_flush(struct pmem2_map *map, void *ptr, size_t size)
+{
+	uintptr_t off = (uintptr_t)ptr - (uintptr_t)map->addr;
+	int ret;
+
+	pmf_err_clear();
+	if ((uintptr_t)ptr < (uintptr_t)map->addr || size > map->size ||
+	    off > map->size - size)
+		return pmf_err(PMEM2_E_DEEP_FLUSH_RANGE,
+			       "deep flush range %p+%zu is not within map %p+%zu",
+			       ptr, size, map->addr, map->size);
+
+	switch (map->deep) {
+	case PMF_DEEP_MSYNC:
+		ret = pmf_msync_range(ptr, size);
+		return ret ? pmf_err(ret, "msync: %s", strerror(-ret)) : 0;
+	case PMF_DEEP_NO_REGION:
+		return pmf_err(PMEM2_E_DAX_REGION_NOT_FOUND,
+			       "no nd region behind the device-dax map");
+	default:
+		break;
+	}
+
+	if (map->deep_cpu_flush)
+		pmf_cpu_flush(ptr, size);
+	pmf_cpu_drain();
+	if (map->deep == PMF_DEEP_SYSFS)
+		return pmf_region_deep_flush(map->deep_path);
+	ret = pmf_kops->flush(map->fd, map->offset + off, size);
+	return ret ? pmf_kernel_err(ret, "PMEMFLUSH_FLUSH") : 0;
+}

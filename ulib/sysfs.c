@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * What sysfs says about device-dax devices and nd regions: the library's
+ * view when the pmemflush module is not loaded, and the source of device-dax
+ * size and alignment.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "pmf.h"
+
+/* first line of a sysfs file, newline stripped; 0 or -errno */
+static int pmf_read_attr(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	close(fd);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static int pmf_parse_u64(const char *s, size_t *val)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || v > SIZE_MAX)
+		return -1;
+	*val = v;
+	return 0;
+}
+
+int pmf_devdax_check(dev_t rdev)
+{
+	char path[PATH_MAX], real[PATH_MAX];
+	const char *base;
+
+	snprintf(path, sizeof(path), "%s/dev/char/%u:%u/subsystem", pmf_sysfs,
+		 major(rdev), minor(rdev));
+	if (!realpath(path, real))
+		return pmf_err(-errno, "realpath %s: %s", path, strerror(errno));
+	base = strrchr(real, '/');
+	if (!base || strcmp(base + 1, "dax"))
+		return pmf_err(PMEM2_E_INVALID_FILE_TYPE,
+			       "character device %u:%u is not device-dax",
+			       major(rdev), minor(rdev));
+	return 0;
+}
+
+static int pmf_devdax_attr(dev_t rdev, const char *name, char *buf,
+			   size_t len)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/dev/char/%u:%u/%s", pmf_sysfs,
+		 major(rdev), minor(rdev), name);
+	ret = pmf_read_attr(path, buf, len);
+	if (ret)
+		pmf_err(ret, "read %s: %s", path, strerror(-ret));
+	return ret;
+}
+
+int pmf_devdax_read_size(dev_t rdev, size_t *size)
+{
+	char buf[64];
+	int ret = pmf_devdax_attr(rdev, "size", buf, sizeof(buf));
+
+	if (ret)
+		return ret;
+	if (pmf_parse_u64(buf, size))
+		return pmf_err(PMEM2_E_INVALID_SIZE_FORMAT,
+			       "device-dax size \"%s\" is not a number", buf);
+	return 0;
+}
+
+/* the dax device's own align (Linux 5.10+), else its nd parent's */
+int pmf_devdax_read_align(dev_t rdev, size_t *align)
+{
+	char buf[64];
+	int ret = pmf_devdax_attr(rdev, "align", buf, sizeof(buf));
+
+	if (ret == -ENOENT)
+		ret = pmf_devdax_attr(rdev, "device/align", buf, sizeof(buf));
+	if (ret)
+		return ret;
+	if (pmf_parse_u64(buf, align))
+		return pmf_err(PMEM2_E_INVALID_ALIGNMENT_FORMAT,
+			       "device-dax align \"%s\" is not a number", buf);
+	if (!*align || (*align & (*align - 1)))
+		return pmf_err(PMEM2_E_INVALID_ALIGNMENT_VALUE,
+			       "device-dax align %zu is not a power of 2",
+			       *align);
+	return 0;
+}
+
+/* "regionN" */
+static bool pmf_is_region(const char *name, size_t len, unsigned int *id)
+{
+	unsigned int v = 0;
+	size_t i;
+
+	if (len <= 6 || strncmp(name, "region", 6))
+		return false;
+	for (i = 6; i < len; i++) {
+		if (name[i] < '0' || name[i] > '9' || v > UINT_MAX / 10 - 1)
+			return false;
+		v = v * 10 + (unsigned int)(name[i] - '0');
+	}
+	*id = v;
+	return true;
+}
+
+/*
+ * The device's sysfs directory lies below its region's:
+ * .../ndbusB/regionN/{daxN.M,namespaceN.M,pfnN.M,bttN.M}/..., and the bus
+ * above tells an NFIT region from a virtio-pmem one.
+ */
+int pmf_region_find(bool chr, dev_t dev, struct pmf_region *r)
+{
+	char path[PATH_MAX + 32], real[PATH_MAX], attr[64];
+	char *p = real, *end = NULL;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(path, sizeof(path), "%s/dev/%s/%u:%u", pmf_sysfs,
+		 chr ? "char" : "block", major(dev), minor(dev));
+	if (!realpath(path, real))
+		return -errno;
+	while (*p && !r->found) {
+		p += strspn(p, "/");
+		end = p + strcspn(p, "/");
+		r->found = pmf_is_region(p, (size_t)(end - p), &r->id);
+		if (!r->found)
+			p = end;
+	}
+	if (!r->found)
+		return 0;
+
+	*end = '\0';
+	snprintf(path, sizeof(path), "%s/persistence_domain", real);
+	r->cpu_cache = !pmf_read_attr(path, attr, sizeof(attr)) &&
+		       !strcmp(attr, "cpu_cache");
+	p[-1] = '\0';
+	snprintf(path, sizeof(path), "%s/provider", real);
+	r->async = !pmf_read_attr(path, attr, sizeof(attr)) &&
+		   !strcmp(attr, "virtio-pmem");
+	return 0;
+}
+
+void pmf_region_path(char *buf, size_t len, unsigned int id)
+{
+	snprintf(buf, len, "%s/bus/nd/devices/region%u/deep_flush", pmf_sysfs,
+		 id);
+}
+
+/*
+ * libpmem2's sysfs deep flush, minus its silence: "0" means the platform
+ * needs no flush; otherwise "1" is written, and a file we cannot open, read
+ * or write (hidden on virtio-pmem, root-only where flush hints exist) is
+ * reported, since no flush happened.
+ */
+int pmf_region_deep_flush(const char *path)
+{
+	char c;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pmf_err(-errno, "open %s: %s", path, strerror(errno));
+	n = read(fd, &c, 1);
+	if (n < 0) {
+		int err = errno;
+
+		close(fd);
+		return pmf_err(-err, "read %s: %s", path, strerror(err));
+	}
+	close(fd);
+	if (n == 1 && c == '0')
+		return 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return pmf_err(-errno, "open %s: %s", path, strerror(errno));
+	n = write(fd, "1", 1);
+	if (n != 1) {
+		int err = n < 0 ? errno : EIO;
+
+		close(fd);
+		return pmf_err(-err, "write %s: %s", path, strerror(err));
+	}
+	close(fd);
+	return 0;
+}
