@@ -68,19 +68,19 @@ const char *pmf_cpu_flush_name(enum pmf_cpu_flush kind)
 	}
 }
 
-static inline __attribute__((target("clwb"), always_inline))
+static inline __attribute__((target("clwb")))
 void pmf_line_clwb(const void *p)
 {
 	_mm_clwb((void *)p);
 }
 
-static inline __attribute__((target("clflushopt"), always_inline))
+static inline __attribute__((target("clflushopt")))
 void pmf_line_clflushopt(const void *p)
 {
 	_mm_clflushopt((void *)p);
 }
 
-static inline __attribute__((always_inline))
+static inline
 void pmf_line_clflush(const void *p)
 {
 	_mm_clflush(p);

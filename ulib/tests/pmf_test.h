@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Host-test helpers: a fake kernel behind the library's kops table, a fake
+ * sysfs tree, temp files. Each TEST runs in its own forked child, so the
+ * global fake state starts fresh in every test.
+ */
+#ifndef PMF_TEST_H
+#define PMF_TEST_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "pmf.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+/* the harness ends each test with _exit(), so LSan must be asked */
+#define PMF_LEAK_CHECK() ASSERT_EQ(0, __lsan_do_recoverable_leak_check())
+#else
+#define PMF_LEAK_CHECK() do { } while (0)
+#endif
+
+static struct {
+	int dev_err;		/* dev_open(): 0 = module loaded */
+	int query_ret;		/* query(): -errno, or 0 to answer q */
+	struct pmemflush_query q;
+	int flush_ret;
+	int flushes;
+	int flush_fd;
+	uint64_t flush_offset, flush_length;
+	bool sync_ok;		/* MAP_SYNC "works" (dropped before mmap) */
+	bool anon;		/* map anonymous memory (device-dax stand-in) */
+	int mmap_errno;
+	int mmaps, sync_tries;
+	int msync_ret;		/* errno to fail msync with */
+	int msyncs;
+	uintptr_t msync_addr;
+	size_t msync_len;
+} fake;
+
+static int fake_dev_open(void)
+{
+	return fake.dev_err;
+}
+
+static int fake_query(int fd, struct pmemflush_query *q)
+{
+	if (fake.query_ret)
+		return fake.query_ret;
+	*q = fake.q;
+	q->fd = fd;
+	return 0;
+}
+
+static int fake_flush(int fd, uint64_t offset, uint64_t length)
+{
+	fake.flushes++;
+	fake.flush_fd = fd;
+	fake.flush_offset = offset;
+	fake.flush_length = length;
+	return fake.flush_ret;
+}
+
+static void *fake_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		       off_t off)
+{
+	fake.mmaps++;
+	if (flags & MAP_SYNC) {
+		fake.sync_tries++;
+		if (!fake.sync_ok) {
+			errno = EOPNOTSUPP;
+			return MAP_FAILED;
+		}
+		flags &= ~(MAP_SYNC | MAP_SHARED_VALIDATE);
+		flags |= MAP_SHARED;
+	}
+	if (fake.mmap_errno) {
+		errno = fake.mmap_errno;
+		return MAP_FAILED;
+	}
+	if (fake.anon)
+		return mmap(addr, len, prot, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	return mmap(addr, len, prot, flags, fd, off);
+}
+
+static int fake_msync(void *addr, size_t len, int flags)
+{
+	fake.msyncs++;
+	fake.msync_addr = (uintptr_t)addr;
+	fake.msync_len = len;
+	if (fake.msync_ret) {
+		errno = fake.msync_ret;
+		return -1;
+	}
+	return msync(addr, len, flags);
+}
+
+static const struct pmf_kops fake_kops = {
+	.dev_open = fake_dev_open,
+	.query = fake_query,
+	.flush = fake_flush,
+	.mmap = fake_mmap,
+	.msync = fake_msync,
+};
+
+/* module loaded, target as given */
+static inline void fake_module(__u32 kind, __u32 domain, __u32 flags)
+{
+	pmf_test_set_kops(&fake_kops);
+	fake.q.region_id = 7;
+	fake.q.has_flush = 1;
+	fake.q.target_kind = kind;
+	fake.q.persistence_domain = domain;
+	fake.q.out_flags = flags;
+	fake.sync_ok = flags & PMEMFLUSH_DAX_SYNC;
+}
+
+static inline void fake_no_module(void)
+{
+	pmf_test_set_kops(&fake_kops);
+	fake.dev_err = -ENOENT;
+}
+
+/* an O_RDWR temp file of @size bytes */
+static inline int tmp_file(size_t size)
+{
+	char path[] = "/tmp/pmf-test-XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	if (ftruncate(fd, (off_t)size)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static inline void write_file(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	if (fd >= 0) {
+		if (write(fd, text, strlen(text)) < 0)
+			perror(path);
+		close(fd);
+	}
+	chmod(path, mode);
+}
+
+static inline void read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
+
+	buf[n < 0 ? 0 : n] = '\0';
+	if (fd >= 0)
+		close(fd);
+}
+
+static inline void mkdirs(const char *fmt, ...)
+	__attribute__((__format__(__printf__, 1, 2)));
+
+static inline void mkdirs(const char *fmt, ...)
+{
+	char path[PATH_MAX], *p;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	for (p = path + 1; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(path, 0755);
+			*p = '/';
+		}
+	}
+	mkdir(path, 0755);
+}
+
+static inline int rm_tree(const char *root)
+{
+	char cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	return system(cmd);
+}
+
+#endif /* PMF_TEST_H */
