@@ -13,7 +13,7 @@ KSERIES	?= 6.1
 KVER	?= $(shell tools/kver.sh $(KSERIES))
 KDIR	?= /lib/modules/$(KVER)/build
 B	:= $(CURDIR)/build
-MODB	:= $(B)/mod-$(KVER)
+MODB	= $(B)/mod-$(KVER)
 # kselftest headers and checkpatch come from Debian's linux-source-6.1
 KVER61	= $(shell tools/kver.sh 6.1)
 KSRC61	= $(B)/ksrc-$(KVER61)/src
