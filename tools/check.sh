@@ -48,7 +48,9 @@ for series in $series_list; do
 		tools/vm/run.sh "$kver" $stack "$out" tools/vm/guest-tests.sh \
 			PMF_MODULE="$b/mod-$kver/pmemflush.ko" \
 			PMF_NFIT_DIR="$nfit/src/tools/testing/nvdimm" \
-			PMF_SELFTESTS="$(echo $selftests)" || rc=$?
+			PMF_SELFTESTS="$(echo $selftests)" \
+			PMF_COMPAT_PMDK="$b/compat/pmem2_compat-pmdk" \
+			PMF_COMPAT_OURS="$b/compat/pmem2_compat-pmemflush" || rc=$?
 		boots+=("$rc $series $stack")
 		for t in "$out"/tap/*.tap; do
 			[ -f "$t" ] && cp "$t" "$res/$series-$stack-$(basename "$t")"
