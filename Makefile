@@ -4,6 +4,7 @@
 # make demo       boot a VM on emulated NVDIMMs and show what pmemflush sees
 # make check      lint, host tests, then the VM selftests on Debian's 6.1 and 6.12
 # make lint       checkpatch --strict, W=1 build, sparse, cppcheck
+# make bench      deep flush latency against PMDK, sysfs and msync, one VM boot
 #
 # KVER picks the Debian kernel to build for (default: the 6.1 kernel the VM
 # boots); KDIR overrides the build tree, e.g. KDIR=/lib/modules/$(uname -r)/build
@@ -25,12 +26,13 @@ UCFLAGS	= $(CFLAGS) $(WFLAGS) -std=gnu11 -D_GNU_SOURCE -Iinclude/uapi -Iinclude
 
 # *_test run on every VM stack; NAME.STACK only on that stack
 SELFTESTS := pmemflush_dev_test pmemflush_flush_test \
-	     pmemflush_targets.qemu pmemflush_targets.nfit_test
+	     pmemflush_targets.qemu pmemflush_targets.nfit_test \
+	     libpmemflush_vm.qemu libpmemflush_vm.nfit_test
 SELFTEST_BINS = $(SELFTESTS:%=$(B)/selftests/%)
 SELFTEST_CC = $(CC) $(UCFLAGS) -isystem $(KSRC61)/tools/testing/selftests
 
 .PHONY: all deps module userspace selftests ksrc lint check demo clean install \
-	lib hosttests install-module install-lib
+	lib hosttests install-module install-lib compat benchprogs bench
 
 all: module userspace
 
@@ -46,7 +48,7 @@ module:
 	@for f in kmod/*.[ch]; do ln -sfn $(CURDIR)/$$f $(MODB)/$$f; done
 	$(MAKE) -C $(KDIR) M=$(MODB) $(KBUILD_EXTRA) modules
 
-userspace: selftests $(B)/fsync-count.so lib hosttests
+userspace: selftests $(B)/fsync-count.so lib hosttests compat benchprogs
 
 ksrc:
 	@tools/extract-kernel-src.sh $(KVER61) $(B)/ksrc-$(KVER61)
@@ -62,6 +64,46 @@ $(B)/selftests/pmemflush_targets.%: selftests/pmemflush_targets.c selftests/*.h 
 	@mkdir -p $(dir $@)
 	$(SELFTEST_CC) -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< -lkmod
 
+# linked against the library in build/, found there at run time
+LINK_PMF = -L$(B)/ulib -Wl,-rpath,$(B)/ulib -lpmemflush
+
+$(B)/selftests/libpmemflush_vm.%: selftests/libpmemflush_vm.c selftests/*.h \
+		include/libpmemflush.h lib
+	@mkdir -p $(dir $@)
+	$(SELFTEST_CC) -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< \
+		$(LINK_PMF) -lkmod
+
+# one libpmem2 program built against PMDK and against libpmemflush
+COMPAT_BINS = $(B)/compat/pmem2_compat-pmdk $(B)/compat/pmem2_compat-pmemflush
+compat: $(COMPAT_BINS)
+
+$(B)/compat/pmem2_compat-pmdk: selftests/pmem2_compat.c
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -DCOMPAT_PMDK -o $@ $< -lpmem2
+
+$(B)/compat/pmem2_compat-pmemflush: selftests/pmem2_compat.c include/libpmemflush.h lib
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -o $@ $< $(LINK_PMF)
+
+benchprogs: $(B)/bench/deepflush_bench $(B)/bench/deepflush_bench.pmdk \
+	$(B)/demo/pmemflush_demo
+
+$(B)/demo/pmemflush_demo: tools/demo/pmemflush_demo.c include/libpmemflush.h lib
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -o $@ $< $(LINK_PMF)
+
+$(B)/bench/deepflush_bench: bench/deepflush_bench.c include/libpmemflush.h lib
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -o $@ $< $(LINK_PMF) -lpthread
+
+$(B)/bench/deepflush_bench.pmdk: bench/deepflush_bench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -DBENCH_PMDK -o $@ $< -lpmem2 -lpthread
+
+bench: deps
+	@$(MAKE) --no-print-directory all KSERIES=6.1
+	@tools/bench.sh
+
 $(B)/fsync-count.so: tools/vm/fsync-count.c
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) -shared -fPIC -o $@ $< -ldl -lpthread
@@ -76,7 +118,8 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory all KSERIES=6.1
 	@rc=0; tools/vm/run.sh $(KVER61) qemu $(B)/vm-demo tools/vm/demo.sh \
-		PMF_MODULE=$(B)/mod-$(KVER61)/pmemflush.ko || rc=$$?; \
+		PMF_MODULE=$(B)/mod-$(KVER61)/pmemflush.ko \
+		PMF_DEMO=$(B)/demo/pmemflush_demo || rc=$$?; \
 		cat $(B)/vm-demo/job.log; exit $$rc
 
 install: install-module install-lib

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Guest side of `make demo`.
+# Guest side of `make demo`: the regions, then libpmemflush on each target.
 set -euo pipefail
 . "$(dirname "$0")/guest-setup.sh"
 
@@ -15,5 +15,8 @@ for r in /sys/bus/nd/devices/region*; do
 		"$(cat "$r/deep_flush" 2>/dev/null || echo hidden)" \
 		"$(cat "$r/persistence_domain" 2>/dev/null || echo hidden)"
 done
-echo "== targets"
-sed 's/^export /  /' "$PMF_OUT/targets.env"
+echo "== libpmemflush: map, write, persist, deep flush"
+"$PMF_DEMO" "$PMF_NFIT_DEVDAX" "$PMF_NFIT_EXT4/demo" "$PMF_NFIT_XFS/demo" \
+	"$PMF_VIRTIO_EXT4/demo" "$PMF_VIRTIO_DEVDAX"
+echo "== virtio-pmem host fsyncs seen by QEMU: fsdax $(cat "$PMF_VIRTIO_EXT4_FSYNC")," \
+	"device-dax $(cat "$PMF_VIRTIO_DEVDAX_FSYNC")"

@@ -58,7 +58,12 @@ mount_dax() {	# fstype blockdev dir
 
 setup_qemu() {
 	local r dev
-	modprobe -a nfit nd_pmem nd_btt dax_pmem device_dax virtio_pmem ext4 xfs loop
+	# ndctl's modprobe hook for libnvdimm chatters about TPM keys: quiet
+	# it, but show the errors if loading fails
+	modprobe -a nfit nd_pmem nd_btt dax_pmem device_dax virtio_pmem ext4 xfs \
+		loop 2>/dev/null ||
+		modprobe -a nfit nd_pmem nd_btt dax_pmem device_dax virtio_pmem \
+			ext4 xfs loop
 	udevadm settle 2>/dev/null || sleep 1
 
 	r=$(find_region ACPI.NFIT 192)
