@@ -11,7 +11,7 @@ pkgs=(
 	qemu-system-x86 busybox-static
 	ndctl daxctl e2fsprogs xfsprogs util-linux fdisk strace
 	libkmod-dev libpmem2-dev
-	sparse cppcheck
+	sparse cppcheck python3 gnuplot-nox
 )
 
 missing=()

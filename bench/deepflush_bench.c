@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Deep flush latency and throughput, one target per run; prints one JSON
+ * object per line. Built twice from this file: against libpmemflush
+ * (deepflush_bench) and against Debian's PMDK libpmem2 (deepflush_bench.pmdk,
+ * -DBENCH_PMDK), so both libraries run the same code in separate processes.
+ *
+ *   deepflush_bench floor   TARGET     null ioctl, FLUSH ioctl, sysfs, msync
+ *   deepflush_bench pmem2   TARGET     pmem2_deep_flush on 64 B, 4 KiB, 2 MiB
+ *   deepflush_bench threads TARGET N   N threads of pmem2_deep_flush (64 B)
+ *
+ * TARGET is a device-dax node or a file on a DAX filesystem (created and
+ * filled to 4 MiB when missing). BENCH_NAME labels the output (default: the
+ * path); BENCH_FSYNC_COUNT names QEMU's fsync count file for the target's
+ * virtio-pmem device, if any.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/pmemflush.h>
+#ifdef BENCH_PMDK
+#include <libpmem2.h>
+#define LIBRARY "pmdk"
+#else
+#include <libpmemflush.h>
+#define LIBRARY "pmemflush"
+#endif
+
+#define FILE_SIZE	(4UL << 20)
+#define MAX_SAMPLES	4000
+#define MIN_SAMPLES	1000	/* for ops under 100 us */
+#define FEW_SAMPLES	10	/* floor for slow ops */
+#define BUDGET_NS	4000000000ULL
+
+static const char *target, *label;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void report(const char *op, const char *library, size_t size,
+		   uint64_t *ns, int n, const char *extra)
+{
+	qsort(ns, n, sizeof(*ns), cmp_u64);
+	printf("{\"target\":\"%s\",\"op\":\"%s\",\"library\":\"%s\",\"size\":%zu,"
+	       "\"n\":%d,\"median_us\":%.3f,\"p99_us\":%.3f%s%s}\n",
+	       label, op, library, size, n, ns[n / 2] / 1e3,
+	       ns[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1] / 1e3,
+	       extra ? "," : "", extra ? extra : "");
+	fflush(stdout);
+}
+
+/*
+ * Time fn until MIN_SAMPLES (fast ops) or the budget is spent (slow ops,
+ * at least FEW_SAMPLES); before each timed call, prep runs untimed.
+ */
+static int sample(uint64_t *ns, int (*fn)(void *), void (*prep)(void *),
+		  void *arg)
+{
+	uint64_t start = now_ns(), t;
+	int n;
+
+	for (n = 0; n < MAX_SAMPLES; n++) {
+		if (prep)
+			prep(arg);
+		t = now_ns();
+		if (fn(arg))
+			return -1;
+		ns[n] = now_ns() - t;
+		if (n + 1 >= FEW_SAMPLES && now_ns() - start > BUDGET_NS)
+			return n + 1;
+		if (n + 1 >= MIN_SAMPLES && now_ns() - start > BUDGET_NS / 8)
+			return n + 1;
+	}
+	return n;
+}
+
+static int open_target(int *is_file)
+{
+	static char zero[1 << 16];
+	struct stat st;
+	size_t off;
+	int fd;
+
+	fd = open(target, O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open(target, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		for (off = 0; fd >= 0 && off < FILE_SIZE; off += sizeof(zero))
+			if (pwrite(fd, zero, sizeof(zero), off) != sizeof(zero))
+				return -1;
+		if (fd >= 0 && fsync(fd))
+			return -1;
+	}
+	if (fd < 0 || fstat(fd, &st))
+		return -1;
+	*is_file = S_ISREG(st.st_mode);
+	return fd;
+}
+
+/* floor: what the kernel side costs, without any library */
+struct floor_ctx {
+	int dev, fd, sysfs;
+	char *map;
+	size_t len;
+};
+
+static int null_ioctl(void *p)
+{
+	struct floor_ctx *c = p;
+
+	return ioctl(c->dev, _IO(PMEMFLUSH_TYPE, 0x7f)) == -1 && errno == ENOTTY ? 0 : -1;
+}
+
+static int flush_ioctl(void *p)
+{
+	struct floor_ctx *c = p;
+	struct pmemflush_flush arg = {
+		.size = sizeof(arg), .fd = c->fd, .offset = 0, .length = 64,
+	};
+
+	return ioctl(c->dev, PMEMFLUSH_FLUSH, &arg);
+}
+
+/* what PMDK does per call: read deep_flush, write "1" when it says 1 */
+static int sysfs_deep_flush(void *p)
+{
+	struct floor_ctx *c = p;
+	char buf[8];
+
+	if (pread(c->sysfs, buf, sizeof(buf), 0) <= 0)
+		return -1;
+	if (buf[0] == '1' && pwrite(c->sysfs, "1", 1, 0) != 1)
+		return -1;
+	return 0;
+}
+
+static void store_page(void *p)
+{
+	struct floor_ctx *c = p;
+
+	c->map[0]++;
+}
+
+static int msync_page(void *p)
+{
+	struct floor_ctx *c = p;
+
+	return msync(c->map, 4096, MS_SYNC);
+}
+
+/* the region's deep_flush file, found the way sysfs lays it out */
+static int open_sysfs_deep_flush(int fd)
+{
+	char link[128], real[PATH_MAX], path[PATH_MAX];
+	struct stat st;
+	const char *r;
+	dev_t dev;
+	int id;
+
+	if (fstat(fd, &st))
+		return -1;
+	dev = S_ISCHR(st.st_mode) ? st.st_rdev : st.st_dev;
+	snprintf(link, sizeof(link), "/sys/dev/%s/%u:%u",
+		 S_ISCHR(st.st_mode) ? "char" : "block", major(dev), minor(dev));
+	if (!realpath(link, real))
+		return -1;
+	r = strstr(real, "/region");
+	if (!r || sscanf(r, "/region%d", &id) != 1)
+		return -1;
+	snprintf(path, sizeof(path), "/sys/bus/nd/devices/region%d/deep_flush", id);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+static int bench_floor(void)
+{
+	struct floor_ctx c = { .sysfs = -1 };
+	static uint64_t ns[MAX_SAMPLES];
+	int n, is_file;
+
+	c.dev = open("/dev/pmemflush", O_RDWR | O_CLOEXEC);
+	c.fd = open_target(&is_file);
+	if (c.dev < 0 || c.fd < 0)
+		return 1;
+	n = sample(ns, null_ioctl, NULL, &c);
+	if (n > 0)
+		report("null_ioctl", "none", 0, ns, n, NULL);
+	n = sample(ns, flush_ioctl, NULL, &c);
+	if (n > 0)
+		report("flush_ioctl", "none", 64, ns, n, NULL);
+
+	/* read-only (0444) where the platform needs no flush: read it then */
+	c.sysfs = open_sysfs_deep_flush(c.fd);
+	if (c.sysfs < 0) {
+		c.sysfs = -1;
+		printf("{\"target\":\"%s\",\"op\":\"sysfs_deep_flush\",\"absent\":true}\n",
+		       label);
+	} else {
+		n = sample(ns, sysfs_deep_flush, NULL, &c);
+		if (n > 0)
+			report("sysfs_deep_flush", "none", 0, ns, n, NULL);
+	}
+
+	if (is_file) {
+		c.map = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, c.fd, 0);
+		if (c.map == MAP_FAILED)
+			return 1;
+		n = sample(ns, msync_page, store_page, &c);
+		if (n > 0)
+			report("msync", "none", 4096, ns, n, NULL);
+	}
+	return 0;
+}
+
+/* pmem2: the library path a program takes */
+struct pmem2_ctx {
+	struct pmem2_map *map;
+	char *addr;
+	size_t size;
+};
+
+static int map_target(struct pmem2_ctx *c, int fd)
+{
+	struct pmem2_config *cfg;
+	struct pmem2_source *src;
+	int ret;
+
+	if (pmem2_config_new(&cfg) || pmem2_source_from_fd(&src, fd))
+		return -1;
+	pmem2_config_set_required_store_granularity(cfg, PMEM2_GRANULARITY_PAGE);
+	ret = pmem2_map_new(&c->map, cfg, src);
+	pmem2_source_delete(&src);
+	pmem2_config_delete(&cfg);
+	if (ret) {
+		fprintf(stderr, "pmem2_map_new: %s\n", pmem2_errormsg());
+		return -1;
+	}
+	c->addr = pmem2_map_get_address(c->map);
+	return 0;
+}
+
+static void store_range(void *p)
+{
+	struct pmem2_ctx *c = p;
+	size_t i;
+
+	for (i = 0; i < c->size; i += 64)
+		c->addr[i]++;
+}
+
+static int deep_flush(void *p)
+{
+	struct pmem2_ctx *c = p;
+	int ret = pmem2_deep_flush(c->map, c->addr, c->size);
+
+	if (ret)
+		fprintf(stderr, "pmem2_deep_flush: %d %s\n", ret, pmem2_errormsg());
+	return ret;
+}
+
+static const char *granularity_name(enum pmem2_granularity g)
+{
+	switch (g) {
+	case PMEM2_GRANULARITY_BYTE:
+		return "byte";
+	case PMEM2_GRANULARITY_CACHE_LINE:
+		return "cache_line";
+	default:
+		return "page";
+	}
+}
+
+static int bench_pmem2(void)
+{
+	static const size_t sizes[] = { 64, 4096, 2UL << 20 };
+	static uint64_t ns[MAX_SAMPLES];
+	struct pmem2_ctx c;
+	char extra[64];
+	int fd, n, is_file;
+	unsigned int i;
+
+	fd = open_target(&is_file);
+	if (fd < 0 || map_target(&c, fd))
+		return 1;
+	snprintf(extra, sizeof(extra), "\"granularity\":\"%s\"",
+		 granularity_name(pmem2_map_get_store_granularity(c.map)));
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		c.size = sizes[i];
+		n = sample(ns, deep_flush, store_range, &c);
+		if (n < 0)
+			return 1;
+		report("pmem2_deep_flush", LIBRARY, c.size, ns, n, extra);
+	}
+	pmem2_map_delete(&c.map);
+	close(fd);
+	return 0;
+}
+
+/* threads: N flushers on one region for a fixed time */
+struct thread_ctx {
+	struct pmem2_ctx c;
+	volatile int *stop;
+	long ops;
+	int err;
+};
+
+static void *flusher(void *p)
+{
+	struct thread_ctx *t = p;
+
+	while (!*t->stop) {
+		t->c.addr[0]++;
+		if (pmem2_deep_flush(t->c.map, t->c.addr, 64)) {
+			t->err = 1;
+			break;
+		}
+		t->ops++;
+	}
+	return NULL;
+}
+
+static long long read_count(void)
+{
+	const char *path = getenv("BENCH_FSYNC_COUNT");
+	long long v = -1;
+	FILE *f;
+
+	if (!path)
+		return -1;
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static int bench_threads(int nthreads)
+{
+	struct thread_ctx t[64];
+	volatile int stop = 0;
+	pthread_t tid[64];
+	long long fs0, fs1;
+	uint64_t start, elapsed;
+	long ops = 0;
+	int fd, i, is_file, err = 0;
+
+	if (nthreads < 1 || nthreads > 64)
+		return 1;
+	fd = open_target(&is_file);
+	if (fd < 0)
+		return 1;
+	memset(t, 0, sizeof(t));
+	if (map_target(&t[0].c, fd))
+		return 1;
+	fs0 = read_count();
+	start = now_ns();
+	for (i = 0; i < nthreads; i++) {
+		t[i].c = t[0].c;
+		/* each thread stores into its own cache line of the map */
+		t[i].c.addr += 64 * i;
+		t[i].stop = &stop;
+		if (pthread_create(&tid[i], NULL, flusher, &t[i]))
+			return 1;
+	}
+	sleep(3);
+	stop = 1;
+	for (i = 0; i < nthreads; i++) {
+		pthread_join(tid[i], NULL);
+		ops += t[i].ops;
+		err |= t[i].err;
+	}
+	elapsed = now_ns() - start;
+	fs1 = read_count();
+	printf("{\"target\":\"%s\",\"op\":\"threads\",\"library\":\"%s\",\"threads\":%d,"
+	       "\"ops\":%ld,\"ops_per_s\":%.1f,\"fsync_per_op\":%.3f}\n",
+	       label, LIBRARY, nthreads, ops, ops * 1e9 / elapsed,
+	       fs0 >= 0 && ops ? (double)(fs1 - fs0) / ops : -1.0);
+	pmem2_map_delete(&t[0].c.map);
+	close(fd);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s floor|pmem2|threads TARGET [N]\n", argv[0]);
+		return 2;
+	}
+	target = argv[2];
+	label = getenv("BENCH_NAME") ? getenv("BENCH_NAME") : target;
+	if (!strcmp(argv[1], "floor"))
+		return bench_floor();
+	if (!strcmp(argv[1], "pmem2"))
+		return bench_pmem2();
+	if (!strcmp(argv[1], "threads") && argc == 4)
+		return bench_threads(atoi(argv[3]));
+	fprintf(stderr, "%s: unknown mode %s\n", argv[0], argv[1]);
+	return 2;
+}

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn the guest's bench.jsonl into report.md, report.json and chart.png.
+
+Usage: bench-report.py BENCH.jsonl OUTDIR KERNEL
+"""
+import datetime
+import json
+import os
+import subprocess
+import sys
+
+TARGETS = ["nfit-devdax", "nfit-ext4", "nfit-xfs", "virtio-ext4", "virtio-devdax"]
+SIZES = [64, 4096, 2 << 20]
+
+
+def version(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True,
+                              check=True).stdout.strip().splitlines()[0]
+    except (OSError, subprocess.CalledProcessError, IndexError):
+        return "unknown"
+
+
+def fmt_us(v):
+    if v is None:
+        return "-"
+    if v >= 1000:
+        return f"{v / 1000:.2f} ms"
+    return f"{v:.1f} us"
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def fmt_ratio(r):
+    return "-" if r is None else f"{r:,.1f}x"
+
+
+def main():
+    src, outdir, kernel = sys.argv[1:4]
+    rows = [json.loads(line) for line in open(src) if line.strip()]
+
+    def find(target, op, library=None, size=None):
+        for r in rows:
+            if (r.get("target") == target and r.get("op") == op and
+                    (library is None or r.get("library") == library) and
+                    (size is None or r.get("size") == size) and
+                    not r.get("absent")):
+                return r
+        return None
+
+    def med(*args):
+        r = find(*args)
+        return r["median_us"] if r else None
+
+    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    versions = {
+        "kernel": kernel,
+        "qemu": version(["qemu-system-x86_64", "--version"]),
+        "pmdk": version(["dpkg-query", "-W", "-f=${Version}", "libpmem2"]),
+    }
+    md = [f"Measured {date} in one TCG VM boot: guest kernel {versions['kernel']}, "
+          f"{versions['qemu']}, PMDK libpmem2 {versions['pmdk']}. "
+          "Medians (p99 in report.json); ratios are PMDK / pmemflush and "
+          "FLUSH ioctl / null ioctl.", ""]
+    md.append("| target | granularity | null ioctl | FLUSH ioctl | " +
+              " | ".join(f"pmemflush {s if s < 1 << 20 else '2M'}" for s in SIZES) +
+              " | " + " | ".join(f"PMDK {s if s < 1 << 20 else '2M'}" for s in SIZES) +
+              " | PMDK/pmemflush 4K | sysfs deep_flush | msync 4K |")
+    md.append("|" + "---|" * 13)
+    for t in TARGETS:
+        null = med(t, "null_ioctl")
+        flush = med(t, "flush_ioctl")
+        ours = [med(t, "pmem2_deep_flush", "pmemflush", s) for s in SIZES]
+        pmdk = [med(t, "pmem2_deep_flush", "pmdk", s) for s in SIZES]
+        gran = find(t, "pmem2_deep_flush", "pmemflush", 64)
+        pgran = find(t, "pmem2_deep_flush", "pmdk", 64)
+        g = (gran or {}).get("granularity", "-")
+        if pgran and pgran.get("granularity") != g:
+            g += f" (PMDK {pgran['granularity']})"
+        sysfs = find(t, "sysfs_deep_flush")
+        md.append(f"| {t} | {g} | {fmt_us(null)} | {fmt_us(flush)} "
+                  f"({fmt_ratio(ratio(flush, null))}) | " +
+                  " | ".join(fmt_us(v) for v in ours) + " | " +
+                  " | ".join(fmt_us(v) for v in pmdk) +
+                  f" | {fmt_ratio(ratio(pmdk[1], ours[1]))} | "
+                  f"{fmt_us(sysfs['median_us']) if sysfs else 'absent'} | "
+                  f"{fmt_us(med(t, 'msync'))} |")
+
+    md += ["", "Concurrency (pmemflush `pmem2_deep_flush` of 64 B per op, each "
+           "thread its own cache line, 3 s):", "",
+           "| target | threads | ops/s | host fsync per op |", "|---|---|---|---|"]
+    for r in rows:
+        if r.get("op") == "threads":
+            fs = r["fsync_per_op"]
+            md.append(f"| {r['target']} | {r['threads']} | {r['ops_per_s']:,.0f} | "
+                      f"{'-' if fs < 0 else f'{fs:.3f}'} |")
+
+    goals = [
+        ("raw FLUSH ioctl on NFIT device-dax <= 1.5x the null ioctl",
+         ratio(med("nfit-devdax", "flush_ioctl"), med("nfit-devdax", "null_ioctl")),
+         lambda r: r <= 1.5),
+        ("libpmemflush deep flush on device-dax >= 1000x faster than PMDK (4 KiB)",
+         ratio(med("nfit-devdax", "pmem2_deep_flush", "pmdk", 4096),
+               med("nfit-devdax", "pmem2_deep_flush", "pmemflush", 4096)),
+         lambda r: r >= 1000),
+        ("fsdax (ext4, MAP_SYNC) 4 KiB deep flush >= 10x faster than PMDK",
+         ratio(med("nfit-ext4", "pmem2_deep_flush", "pmdk", 4096),
+               med("nfit-ext4", "pmem2_deep_flush", "pmemflush", 4096)),
+         lambda r: r >= 10),
+    ]
+    md += ["", "| target | measured | |", "|---|---|---|"]
+    verdicts = []
+    for text, r, ok in goals:
+        v = "no data" if r is None else ("met" if ok(r) else "MISSED")
+        verdicts.append({"goal": text, "ratio": r, "verdict": v})
+        md.append(f"| {text} | {fmt_ratio(r)} | {v} |")
+
+    os.makedirs(outdir, exist_ok=True)
+    with open(os.path.join(outdir, "report.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+    with open(os.path.join(outdir, "report.json"), "w") as f:
+        json.dump({"date": date, "versions": versions, "goals": verdicts,
+                   "results": rows}, f, indent=1)
+
+    dat = os.path.join(outdir, "chart.dat")
+    with open(dat, "w") as f:
+        f.write("target flush_ioctl pmemflush_4K pmdk_4K msync_4K\n")
+        for t in TARGETS:
+            vals = [med(t, "flush_ioctl"), med(t, "pmem2_deep_flush", "pmemflush", 4096),
+                    med(t, "pmem2_deep_flush", "pmdk", 4096), med(t, "msync")]
+            f.write(t + " " + " ".join("NaN" if v is None else str(v) for v in vals) + "\n")
+    plot = f"""
+set terminal pngcairo size 1000,560 noenhanced
+set output '{os.path.join(outdir, "chart.png")}'
+set title 'Deep flush median latency, one TCG VM boot ({date}, {kernel})'
+set ylabel 'microseconds (log)'
+set logscale y
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set key top left
+set grid ytics
+plot '{dat}' using 2:xtic(1) title 'FLUSH ioctl', \\
+     '' using 3 title 'libpmemflush 4 KiB', \\
+     '' using 4 title 'PMDK libpmem2 4 KiB', \\
+     '' using 5 title 'msync 4 KiB'
+"""
+    subprocess.run(["gnuplot"], input=plot, text=True, check=True)
+    print("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Guest side of `make bench`: every target, every path, one boot.
+# Results go to $PMF_OUT/bench.jsonl, one JSON object per line.
+set -euo pipefail
+. "$(dirname "$0")/guest-setup.sh"
+
+setup_stack >/dev/null
+insmod "$PMF_MODULE"
+out=$PMF_OUT/bench.jsonl
+: >"$out"
+
+run() {	# name path fsync-count-file mode [args]
+	local name=$1 path=$2 count=$3
+	shift 3
+	log "bench $name: $*"
+	BENCH_NAME=$name BENCH_FSYNC_COUNT=$count "$@" >>"$out"
+}
+
+targets=(
+	"nfit-devdax|$PMF_NFIT_DEVDAX|"
+	"nfit-ext4|$PMF_NFIT_EXT4/bench|"
+	"nfit-xfs|$PMF_NFIT_XFS/bench|"
+	"virtio-ext4|$PMF_VIRTIO_EXT4/bench|$PMF_VIRTIO_EXT4_FSYNC"
+	"virtio-devdax|$PMF_VIRTIO_DEVDAX|$PMF_VIRTIO_DEVDAX_FSYNC"
+)
+for t in "${targets[@]}"; do
+	IFS='|' read -r name path count <<<"$t"
+	run "$name" "$path" "$count" "$PMF_BENCH" floor "$path"
+	run "$name" "$path" "$count" "$PMF_BENCH" pmem2 "$path"
+	run "$name" "$path" "$count" "$PMF_BENCH.pmdk" pmem2 "$path"
+done
+for t in "${targets[0]}" "${targets[4]}"; do
+	IFS='|' read -r name path count <<<"$t"
+	for n in 1 2 4 8; do
+		run "$name" "$path" "$count" "$PMF_BENCH" threads "$path" $n
+	done
+done
+uname -r >"$PMF_OUT/guest-kernel"
