@@ -196,12 +196,24 @@ static int pmemflush_read_attr(struct device *dev, const char *name,
 }
 
 /*
- * kmalloc() aligns power-of-two sizes naturally, and its per-CPU freelists
- * cost a fraction of the page allocator's on the flush path.
+ * Page-sized, page-aligned buffers for show(). A cache with a constructor
+ * is exempt from init_on_alloc (on in Debian's kernels), so the flush path
+ * does not zero a page per call only to print a number into it.
  */
+static struct kmem_cache *pmemflush_attr_cache;
+
+static void pmemflush_attr_ctor(void *buf)
+{
+}
+
 static char *pmemflush_attr_buf(void)
 {
-	return kmalloc(PAGE_SIZE, GFP_KERNEL);
+	return kmem_cache_alloc(pmemflush_attr_cache, GFP_KERNEL);
+}
+
+static void pmemflush_attr_put(char *buf)
+{
+	kmem_cache_free(pmemflush_attr_cache, buf);
 }
 
 static int pmemflush_target_size(struct file *file, struct pmemflush_target *t,
@@ -224,7 +236,7 @@ static int pmemflush_target_size(struct file *file, struct pmemflush_target *t,
 	rc = pmemflush_read_attr(t->dax_dev, "size", page);
 	if (!rc)
 		rc = kstrtou64(strim(page), 0, size);
-	kfree(page);
+	pmemflush_attr_put(page);
 	/* a dev_dax device that lost its ranges is being torn down */
 	if (!rc && !*size)
 		rc = -ENXIO;
@@ -348,7 +360,7 @@ static u32 pmemflush_persistence_domain(struct pmemflush_target *t)
 		else if (sysfs_streq(page, "memory_controller"))
 			domain = PMEMFLUSH_PERSIST_MEMORY_CONTROLLER;
 	}
-	kfree(page);
+	pmemflush_attr_put(page);
 	return domain;
 }
 
@@ -446,7 +458,29 @@ static struct miscdevice pmemflush_misc = {
 	.mode		= 0666,
 };
 
-module_misc_device(pmemflush_misc);
+static int __init pmemflush_init(void)
+{
+	int rc;
+
+	pmemflush_attr_cache = kmem_cache_create("pmemflush_attr", PAGE_SIZE,
+						 PAGE_SIZE, 0,
+						 pmemflush_attr_ctor);
+	if (!pmemflush_attr_cache)
+		return -ENOMEM;
+	rc = misc_register(&pmemflush_misc);
+	if (rc)
+		kmem_cache_destroy(pmemflush_attr_cache);
+	return rc;
+}
+
+static void __exit pmemflush_exit(void)
+{
+	misc_deregister(&pmemflush_misc);
+	kmem_cache_destroy(pmemflush_attr_cache);
+}
+
+module_init(pmemflush_init);
+module_exit(pmemflush_exit);
 
 MODULE_DESCRIPTION("Deep flush of persistent memory regions behind a file");
 MODULE_LICENSE("GPL");
