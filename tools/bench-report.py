@@ -138,7 +138,7 @@ def main():
 
     dat = os.path.join(outdir, "chart.dat")
     with open(dat, "w") as f:
-        f.write("target flush_ioctl pmemflush_4K pmdk_4K msync_4K\n")
+        f.write("# target flush_ioctl pmemflush_4K pmdk_4K msync_4K\n")
         for t in TARGETS:
             vals = [med(t, "flush_ioctl"), med(t, "pmem2_deep_flush", "pmemflush", 4096),
                     med(t, "pmem2_deep_flush", "pmdk", 4096), med(t, "msync")]
@@ -152,7 +152,7 @@ set logscale y
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
-set key top left
+set key outside bottom center horizontal
 set grid ytics
 plot '{dat}' using 2:xtic(1) title 'FLUSH ioctl', \\
      '' using 3 title 'libpmemflush 4 KiB', \\
