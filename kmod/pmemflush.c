@@ -26,6 +26,7 @@ struct pmemflush_target {
 	struct block_device *bdev;	/* NULL for device-dax */
 	struct device *dax_dev;		/* device-dax only, not referenced */
 	u32 kind;
+	u64 size;			/* the bound of a range */
 };
 
 static bool dev_on_bus(struct device *dev, const char *bus)
@@ -216,18 +217,17 @@ static void pmemflush_attr_put(char *buf)
 	kmem_cache_free(pmemflush_attr_cache, buf);
 }
 
-static int pmemflush_target_size(struct file *file, struct pmemflush_target *t,
-				 u64 *size)
+static int pmemflush_target_size(struct file *file, struct pmemflush_target *t)
 {
 	char *page;
 	int rc;
 
 	if (t->kind == PMEMFLUSH_TARGET_FSDAX_FILE) {
-		*size = i_size_read(file_inode(file));
+		t->size = i_size_read(file_inode(file));
 		return 0;
 	}
 	if (t->bdev) {
-		*size = bdev_nr_bytes(t->bdev);
+		t->size = bdev_nr_bytes(t->bdev);
 		return 0;
 	}
 	page = pmemflush_attr_buf();
@@ -235,10 +235,10 @@ static int pmemflush_target_size(struct file *file, struct pmemflush_target *t,
 		return -ENOMEM;
 	rc = pmemflush_read_attr(t->dax_dev, "size", page);
 	if (!rc)
-		rc = kstrtou64(strim(page), 0, size);
+		rc = kstrtou64(strim(page), 0, &t->size);
 	pmemflush_attr_put(page);
 	/* a dev_dax device that lost its ranges is being torn down */
-	if (!rc && !*size)
+	if (!rc && !t->size)
 		rc = -ENXIO;
 	return rc;
 }
@@ -305,13 +305,44 @@ static struct file *pmemflush_fget(s32 fd)
 	return file;
 }
 
+/*
+ * The target file behind @fd, referenced, with its region (referenced) and
+ * size in @t; undone by pmemflush_target_put().
+ */
+static struct file *pmemflush_target_get(s32 fd, struct pmemflush_target *t)
+{
+	struct file *file;
+	int rc;
+
+	file = pmemflush_fget(fd);
+	if (IS_ERR(file))
+		return file;
+	rc = pmemflush_resolve(file, t);
+	if (!rc) {
+		rc = pmemflush_target_size(file, t);
+		if (rc)
+			put_device(t->region_dev);
+	}
+	if (rc) {
+		fput(file);
+		return ERR_PTR(rc);
+	}
+	return file;
+}
+
+static void pmemflush_target_put(struct file *file, struct pmemflush_target *t)
+{
+	put_device(t->region_dev);
+	fput(file);
+}
+
 static int pmemflush_flush(void __user *argp)
 {
 	struct pmemflush_target t;
 	struct pmemflush_flush arg;
 	struct file *file;
-	u64 end, size;
 	u32 usize;
+	u64 end;
 	int rc;
 
 	rc = pmemflush_copy_in(&arg, sizeof(arg), sizeof(arg), argp, &usize);
@@ -322,17 +353,10 @@ static int pmemflush_flush(void __user *argp)
 	if (check_add_overflow(arg.offset, arg.length, &end))
 		return -EOVERFLOW;
 
-	file = pmemflush_fget(arg.fd);
+	file = pmemflush_target_get(arg.fd, &t);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
-	rc = pmemflush_resolve(file, &t);
-	if (rc)
-		goto out_fput;
-	rc = pmemflush_target_size(file, &t, &size);
-	if (!rc && end > size)
-		rc = -ERANGE;
-	if (!rc)
-		rc = pmemflush_region_flush(&t);
+	rc = end > t.size ? -ERANGE : pmemflush_region_flush(&t);
 	if (!rc) {
 		arg.region_id = pmemflush_region_id(&t);
 		arg.out_flags = 0;
@@ -340,9 +364,7 @@ static int pmemflush_flush(void __user *argp)
 			arg.out_flags |= PMEMFLUSH_FLUSHED_DEVICE;
 		rc = pmemflush_copy_out(argp, &arg, sizeof(arg), usize);
 	}
-	put_device(t.region_dev);
-out_fput:
-	fput(file);
+	pmemflush_target_put(file, &t);
 	return rc;
 }
 
@@ -398,28 +420,21 @@ static int pmemflush_query(void __user *argp)
 	if (arg.flags || arg.__reserved || arg.__reserved2)
 		return -EINVAL;
 
-	file = pmemflush_fget(arg.fd);
+	file = pmemflush_target_get(arg.fd, &t);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
-	rc = pmemflush_resolve(file, &t);
-	if (rc)
-		goto out_fput;
-	rc = pmemflush_target_size(file, &t, &arg.target_size);
-	if (!rc) {
-		arg.region_id = pmemflush_region_id(&t);
-		arg.has_flush = nvdimm_has_flush(t.region);
-		arg.persistence_domain = pmemflush_persistence_domain(&t);
-		arg.target_kind = t.kind;
-		arg.out_flags = 0;
-		if (!is_nvdimm_sync(t.region))
-			arg.out_flags |= PMEMFLUSH_REGION_ASYNC;
-		if (pmemflush_dax_sync(&t))
-			arg.out_flags |= PMEMFLUSH_DAX_SYNC;
-		rc = pmemflush_copy_out(argp, &arg, sizeof(arg), usize);
-	}
-	put_device(t.region_dev);
-out_fput:
-	fput(file);
+	arg.region_id = pmemflush_region_id(&t);
+	arg.has_flush = nvdimm_has_flush(t.region);
+	arg.persistence_domain = pmemflush_persistence_domain(&t);
+	arg.target_kind = t.kind;
+	arg.target_size = t.size;
+	arg.out_flags = 0;
+	if (!is_nvdimm_sync(t.region))
+		arg.out_flags |= PMEMFLUSH_REGION_ASYNC;
+	if (pmemflush_dax_sync(&t))
+		arg.out_flags |= PMEMFLUSH_DAX_SYNC;
+	rc = pmemflush_copy_out(argp, &arg, sizeof(arg), usize);
+	pmemflush_target_put(file, &t);
 	return rc;
 }
 
