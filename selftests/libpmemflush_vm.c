@@ -6,7 +6,6 @@
  * where we differ on purpose. Built per VM stack like pmemflush_targets.
  */
 #include <grp.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include <libpmemflush.h>
@@ -80,17 +79,6 @@ static int module_set(int loaded)
 }
 
 #ifdef PMF_STACK_QEMU
-static int map_sync_works(int fd)
-{
-	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-		       MAP_SHARED_VALIDATE | MAP_SYNC, fd, 0);
-
-	if (p == MAP_FAILED)
-		return 0;
-	munmap(p, 4096);
-	return 1;
-}
-
 FIXTURE(lib)
 {
 	char path[PATH_MAX];
@@ -309,7 +297,7 @@ TEST_F(lib, same_as_pmdk)
 		 * varies from boot to boot. PMDK follows it; we map PAGE.
 		 */
 		if (variant->async_file && !strcmp(keys[i], "granularity")) {
-			int sync = map_sync_works(self->fd);
+			int sync = pmf_map_sync_works(self->fd);
 
 			TH_LOG("MAP_SYNC %s here: PMDK granularity %lld, ours %lld",
 			       sync ? "works" : "fails", a, b);

@@ -5,8 +5,6 @@
  * QUERY named, through the provider's own flush mechanism. Built once per VM
  * stack (PMF_STACK_QEMU, PMF_STACK_NFIT_TEST), with that stack's targets.
  */
-#include <sys/mman.h>
-
 #include <linux/fs.h>
 
 #include "kselftest_harness.h"
@@ -176,18 +174,6 @@ static int sysfs_has_flush(int region)
 	return pmf_read_ll(path);
 }
 
-/* does a DAX mapping of the file accept MAP_SYNC? */
-static int map_sync_works(int fd)
-{
-	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-		       MAP_SHARED_VALIDATE | MAP_SYNC, fd, 0);
-
-	if (p == MAP_FAILED)
-		return 0;
-	munmap(p, 4096);
-	return 1;
-}
-
 TEST_F(target, query)
 {
 	struct pmemflush_query q;
@@ -197,10 +183,10 @@ TEST_F(target, query)
 	/* for files, ask the kernel's mmap rather than the table */
 	if (variant->in_dir) {
 		expect_flags &= ~PMEMFLUSH_DAX_SYNC;
-		if (map_sync_works(self->fd))
+		if (pmf_map_sync_works(self->fd))
 			expect_flags |= PMEMFLUSH_DAX_SYNC;
 		if ((expect_flags ^ variant->query_flags) & PMEMFLUSH_DAX_SYNC)
-			TH_LOG("note: MAP_SYNC %s here", map_sync_works(self->fd) ?
+			TH_LOG("note: MAP_SYNC %s here", pmf_map_sync_works(self->fd) ?
 			       "works" : "fails");
 	}
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -74,6 +75,18 @@ static inline int pmf_query(int dev, int fd, struct pmemflush_query *out)
 	return ioctl(dev, PMEMFLUSH_QUERY, out);
 }
 
+/* does a shared mapping of @fd accept MAP_SYNC (what the kernel says)? */
+static inline int pmf_map_sync_works(int fd)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_SHARED_VALIDATE | MAP_SYNC, fd, 0);
+
+	if (p == MAP_FAILED)
+		return 0;
+	munmap(p, 4096);
+	return 1;
+}
+
 /* first line of a small text file, newline stripped; -1 when unreadable */
 static inline int pmf_read_line(const char *path, char *buf, size_t len)
 {
@@ -128,7 +141,9 @@ static inline int pmf_sysfs_region(const char *path)
 
 /*
  * Count calls of a kernel function made by this process, with a kprobe event
- * in a private tracefs instance filtered on our pid.
+ * in a private tracefs instance filtered on our pid. guest-tests.sh turns
+ * off comm recording, which would otherwise hook sched_switch (live-patch
+ * __schedule()) at every enable and disable.
  */
 #define PMF_TRACEFS "/sys/kernel/tracing"
 

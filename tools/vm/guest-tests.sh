@@ -10,6 +10,13 @@ set -euo pipefail
 . "$(dirname "$0")/guest-setup.sh"
 
 setup_stack
+# The tests count calls with kprobe events. Keep the code patching that
+# brings to a minimum: enabling an event while comms are recorded hooks
+# sched_switch, live-patching __schedule(), and under TCG with two vCPUs
+# that once hit a stale int3 (Oops: int3 in __schedule on 6.12); kprobes
+# stay plain int3s, without the jump optimiser re-patching them later.
+echo 0 >/sys/kernel/tracing/options/record-cmd
+sysctl -qw debug.kprobes-optimization=0
 insmod "$PMF_MODULE"
 mkdir -p "$PMF_OUT/tap"
 for t in $(printf '%s\n' $PMF_SELFTESTS | grep "\.$PMF_STACK\$") \
