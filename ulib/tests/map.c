@@ -9,49 +9,28 @@
 
 #define PG 4096
 
-static int map_file(int fd, int gran, size_t off, size_t len,
-		    struct pmem2_map **map)
-{
-	struct pmem2_config *cfg;
-	struct pmem2_source *src;
-	int ret;
-
-	if (pmem2_config_new(&cfg))
-		return -1000;
-	if (gran >= 0)
-		pmem2_config_set_required_store_granularity(cfg, gran);
-	pmem2_config_set_offset(cfg, off);
-	pmem2_config_set_length(cfg, len);
-	ret = pmem2_source_from_fd(&src, fd);
-	if (!ret)
-		ret = pmem2_map_new(map, cfg, src);
-	pmem2_source_delete(&src);
-	pmem2_config_delete(&cfg);
-	return ret;
-}
-
 TEST(range_rules)
 {
 	struct pmem2_map *map = (void *)1;
 	int fd = tmp_file(4 * PG), empty = tmp_file(0);
 
 	fake_no_module();
-	ASSERT_EQ(PMEM2_E_GRANULARITY_NOT_SET, map_file(fd, -1, 0, 0, &map));
+	ASSERT_EQ(PMEM2_E_GRANULARITY_NOT_SET, pmf_test_map(fd, -1, 0, 0, &map));
 	ASSERT_EQ(NULL, map);
-	ASSERT_EQ(PMEM2_E_SOURCE_EMPTY, map_file(empty, 2, 0, 0, &map));
-	ASSERT_EQ(PMEM2_E_OFFSET_UNALIGNED, map_file(fd, 2, 100, 0, &map));
-	ASSERT_EQ(PMEM2_E_LENGTH_UNALIGNED, map_file(fd, 2, 0, 100, &map));
-	ASSERT_EQ(PMEM2_E_MAP_RANGE, map_file(fd, 2, PG, 4 * PG, &map));
-	ASSERT_EQ(PMEM2_E_MAP_RANGE, map_file(fd, 2, 4 * PG, 0, &map));
+	ASSERT_EQ(PMEM2_E_SOURCE_EMPTY, pmf_test_map(empty, 2, 0, 0, &map));
+	ASSERT_EQ(PMEM2_E_OFFSET_UNALIGNED, pmf_test_map(fd, 2, 100, 0, &map));
+	ASSERT_EQ(PMEM2_E_LENGTH_UNALIGNED, pmf_test_map(fd, 2, 0, 100, &map));
+	ASSERT_EQ(PMEM2_E_MAP_RANGE, pmf_test_map(fd, 2, PG, 4 * PG, &map));
+	ASSERT_EQ(PMEM2_E_MAP_RANGE, pmf_test_map(fd, 2, 4 * PG, 0, &map));
 	ASSERT_EQ(PMEM2_E_MAP_RANGE,
-		  map_file(fd, 2, 8 * PG, SIZE_MAX - 4095, &map));
+		  pmf_test_map(fd, 2, 8 * PG, SIZE_MAX - 4095, &map));
 	ASSERT_EQ(0, fake.mmaps);
-	ASSERT_EQ(0, map_file(fd, 2, PG, 2 * PG, &map));
+	ASSERT_EQ(0, pmf_test_map(fd, 2, PG, 2 * PG, &map));
 	ASSERT_EQ(2 * PG, pmem2_map_get_size(map));
 	ASSERT_EQ(PMEM2_GRANULARITY_PAGE, pmem2_map_get_store_granularity(map));
 	ASSERT_EQ(0, pmem2_map_delete(&map));
 	ASSERT_EQ(NULL, map);
-	ASSERT_EQ(0, map_file(fd, 2, PG, 0, &map));
+	ASSERT_EQ(0, pmf_test_map(fd, 2, PG, 0, &map));
 	ASSERT_EQ(3 * PG, pmem2_map_get_size(map));
 	pmem2_map_delete(&map);
 	close(fd);
@@ -67,13 +46,13 @@ TEST(mmap_errors)
 
 	fake_no_module();
 	fake.mmap_errno = ENOMEM;
-	ASSERT_EQ(-ENOMEM, map_file(fd, 2, 0, 0, &map));
+	ASSERT_EQ(-ENOMEM, pmf_test_map(fd, 2, 0, 0, &map));
 	ASSERT_NE(NULL, strstr(pmem2_errormsg(), "mmap"));
 	/* a read-only fd cannot be mapped writable (real mmap: EACCES) */
 	fake.mmap_errno = 0;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	ro = open(path, O_RDONLY);
-	ASSERT_EQ(PMEM2_E_NO_ACCESS, map_file(ro, 2, 0, 0, &map));
+	ASSERT_EQ(PMEM2_E_NO_ACCESS, pmf_test_map(ro, 2, 0, 0, &map));
 	close(ro);
 	close(fd);
 	PMF_LEAK_CHECK();
@@ -108,7 +87,7 @@ TEST(granularity_from_query)
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		memset(&fake, 0, sizeof(fake));
 		fake_module(t[i].kind, t[i].domain, t[i].flags);
-		ASSERT_EQ(0, map_file(fd, 2, 0, 0, &map));
+		ASSERT_EQ(0, pmf_test_map(fd, 2, 0, 0, &map));
 		ASSERT_EQ(t[i].want, pmem2_map_get_store_granularity(map))
 			TH_LOG("case %zu", i);
 		ASSERT_EQ(t[i].sync_tried, fake.sync_tries == 1);
@@ -118,7 +97,7 @@ TEST(granularity_from_query)
 	memset(&fake, 0, sizeof(fake));
 	fake_module(PMEMFLUSH_TARGET_FSDAX_FILE, 1, PMEMFLUSH_DAX_SYNC);
 	fake.sync_ok = false;
-	ASSERT_EQ(0, map_file(fd, 2, 0, 0, &map));
+	ASSERT_EQ(0, pmf_test_map(fd, 2, 0, 0, &map));
 	ASSERT_EQ(PMEM2_GRANULARITY_PAGE, pmem2_map_get_store_granularity(map));
 	ASSERT_EQ(2, fake.mmaps);
 	pmem2_map_delete(&map);
@@ -132,11 +111,11 @@ TEST(granularity_not_supported)
 	int fd = tmp_file(PG);
 
 	fake_module(PMEMFLUSH_TARGET_FSDAX_FILE, 1, 0);
-	ASSERT_EQ(PMEM2_E_GRANULARITY_NOT_SUPPORTED, map_file(fd, 1, 0, 0, &map));
+	ASSERT_EQ(PMEM2_E_GRANULARITY_NOT_SUPPORTED, pmf_test_map(fd, 1, 0, 0, &map));
 	ASSERT_NE(NULL, strstr(pmem2_errormsg(), "PAGE"));
 	fake_module(PMEMFLUSH_TARGET_FSDAX_FILE, 1, PMEMFLUSH_DAX_SYNC);
-	ASSERT_EQ(PMEM2_E_GRANULARITY_NOT_SUPPORTED, map_file(fd, 0, 0, 0, &map));
-	ASSERT_EQ(0, map_file(fd, 1, 0, 0, &map));
+	ASSERT_EQ(PMEM2_E_GRANULARITY_NOT_SUPPORTED, pmf_test_map(fd, 0, 0, 0, &map));
+	ASSERT_EQ(0, pmf_test_map(fd, 1, 0, 0, &map));
 	pmem2_map_delete(&map);
 	close(fd);
 	PMF_LEAK_CHECK();
@@ -163,7 +142,7 @@ TEST(force_granularity_env_in_map)
 
 	fake_module(PMEMFLUSH_TARGET_FSDAX_FILE, 1, 0);
 	setenv("PMEM2_FORCE_GRANULARITY", "cache_line", 1);
-	ASSERT_EQ(0, map_file(fd, 1, 0, 0, &map));
+	ASSERT_EQ(0, pmf_test_map(fd, 1, 0, 0, &map));
 	ASSERT_EQ(PMEM2_GRANULARITY_CACHE_LINE,
 		  pmem2_map_get_store_granularity(map));
 	/* a forced CACHE_LINE on fsdax flushes CPU caches, then the ioctl */
@@ -201,7 +180,7 @@ TEST(persist_functions)
 		memset(&fake, 0, sizeof(fake));
 		fake_module(PMEMFLUSH_TARGET_FSDAX_FILE, g == 0 ? 2 : 1,
 			    g == 2 ? 0 : PMEMFLUSH_DAX_SYNC);
-		ASSERT_EQ(0, map_file(fd, 2, 0, 0, &map));
+		ASSERT_EQ(0, pmf_test_map(fd, 2, 0, 0, &map));
 		ASSERT_EQ(g, (int)pmem2_map_get_store_granularity(map));
 		check_persist_fns(_metadata, map, g);
 		pmem2_map_delete(&map);
@@ -218,7 +197,7 @@ TEST(persist_pages_failure_aborts)
 	pid_t pid;
 
 	fake_module(PMEMFLUSH_TARGET_FSDAX_FILE, 1, 0);
-	ASSERT_EQ(0, map_file(fd, 2, 0, 0, &map));
+	ASSERT_EQ(0, pmf_test_map(fd, 2, 0, 0, &map));
 	/* the harness takes SIGABRT for a failed assertion: fork again */
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -244,7 +223,7 @@ TEST(deep_flush_range)
 	char *a;
 
 	fake_module(PMEMFLUSH_TARGET_FSDAX_FILE, 1, PMEMFLUSH_DAX_SYNC);
-	ASSERT_EQ(0, map_file(fd, 2, 0, 0, &map));
+	ASSERT_EQ(0, pmf_test_map(fd, 2, 0, 0, &map));
 	a = pmem2_map_get_address(map);
 	ASSERT_EQ(PMEM2_E_DEEP_FLUSH_RANGE, pmem2_deep_flush(map, a - 1, 1));
 	ASSERT_EQ(PMEM2_E_DEEP_FLUSH_RANGE, pmem2_deep_flush(map, a, 2 * PG + 1));
@@ -273,7 +252,7 @@ TEST(deep_flush_ioctl)
 	for (d = 1; d <= 2; d++) {
 		memset(&fake, 0, sizeof(fake));
 		fake_module(PMEMFLUSH_TARGET_FSDAX_FILE, d, PMEMFLUSH_DAX_SYNC);
-		ASSERT_EQ(0, map_file(fd, 2, PG, 2 * PG, &map));
+		ASSERT_EQ(0, pmf_test_map(fd, 2, PG, 2 * PG, &map));
 		ASSERT_EQ(d == 2 ? PMEM2_GRANULARITY_BYTE :
 			  PMEM2_GRANULARITY_CACHE_LINE,
 			  pmem2_map_get_store_granularity(map));
@@ -313,7 +292,7 @@ TEST(deep_flush_ioctl_errors)
 	size_t i;
 
 	fake_module(PMEMFLUSH_TARGET_FSDAX_FILE, 1, PMEMFLUSH_DAX_SYNC);
-	ASSERT_EQ(0, map_file(fd, 2, 0, 0, &map));
+	ASSERT_EQ(0, pmf_test_map(fd, 2, 0, 0, &map));
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		fake.flush_ret = -t[i].err;
 		ASSERT_EQ(t[i].want, pmem2_deep_flush(map,
@@ -333,7 +312,7 @@ TEST(deep_flush_page_msync)
 	char *a;
 
 	fake_module(PMEMFLUSH_TARGET_FSDAX_FILE, 1, 0);
-	ASSERT_EQ(0, map_file(fd, 2, 0, 0, &map));
+	ASSERT_EQ(0, pmf_test_map(fd, 2, 0, 0, &map));
 	a = pmem2_map_get_address(map);
 	ASSERT_EQ(0, pmem2_deep_flush(map, a + PG + 10, PG));
 	ASSERT_EQ(1, fake.msyncs);
@@ -356,13 +335,13 @@ TEST(query_errors_at_map)
 
 	fake_module(PMEMFLUSH_TARGET_FSDAX_FILE, 1, PMEMFLUSH_DAX_SYNC);
 	fake.query_ret = -ENXIO;
-	ASSERT_EQ(PMEM2_E_DAX_REGION_NOT_FOUND, map_file(fd, 2, 0, 0, &map));
+	ASSERT_EQ(PMEM2_E_DAX_REGION_NOT_FOUND, pmf_test_map(fd, 2, 0, 0, &map));
 	fake.query_ret = -EIO;
-	ASSERT_EQ(-EIO, map_file(fd, 2, 0, 0, &map));
+	ASSERT_EQ(-EIO, pmf_test_map(fd, 2, 0, 0, &map));
 	ASSERT_EQ(0, fake.mmaps);
 	/* a non-DAX file on pmem: page cache, msync */
 	fake.query_ret = -EOPNOTSUPP;
-	ASSERT_EQ(0, map_file(fd, 2, 0, 0, &map));
+	ASSERT_EQ(0, pmf_test_map(fd, 2, 0, 0, &map));
 	ASSERT_EQ(PMEM2_GRANULARITY_PAGE, pmem2_map_get_store_granularity(map));
 	ASSERT_EQ(0, fake.sync_tries);
 	ASSERT_EQ(0, pmem2_deep_flush(map, pmem2_map_get_address(map), 1));
@@ -371,7 +350,7 @@ TEST(query_errors_at_map)
 	/* no nd region (tmpfs, dm): sysfs and MAP_SYNC decide, msync flushes */
 	fake.query_ret = -ENODEV;
 	pmf_test_set_sysfs("/nonexistent");
-	ASSERT_EQ(0, map_file(fd, 2, 0, 0, &map));
+	ASSERT_EQ(0, pmf_test_map(fd, 2, 0, 0, &map));
 	ASSERT_EQ(1, fake.sync_tries);
 	ASSERT_EQ(PMEM2_GRANULARITY_CACHE_LINE,
 		  pmem2_map_get_store_granularity(map));
@@ -392,7 +371,7 @@ TEST(real_kernel_tmp_file)
 
 	if (access("/dev/pmemflush", F_OK) == 0)
 		SKIP(return, "the module is loaded on this host");
-	ASSERT_EQ(0, map_file(fd, 2, 0, 0, &map));
+	ASSERT_EQ(0, pmf_test_map(fd, 2, 0, 0, &map));
 	ASSERT_EQ(PMEM2_GRANULARITY_PAGE, pmem2_map_get_store_granularity(map));
 	a = pmem2_map_get_address(map);
 	memcpy(a + 100, "hello", 5);

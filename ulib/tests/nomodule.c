@@ -71,24 +71,6 @@ FIXTURE_TEARDOWN(sysfs)
 	rm_tree(self->root);
 }
 
-static int map_dax(int fd, struct pmem2_map **map, size_t off, size_t len)
-{
-	struct pmem2_config *cfg;
-	struct pmem2_source *src;
-	int ret;
-
-	pmem2_config_new(&cfg);
-	pmem2_config_set_required_store_granularity(cfg, PMEM2_GRANULARITY_PAGE);
-	pmem2_config_set_offset(cfg, off);
-	pmem2_config_set_length(cfg, len);
-	ret = pmem2_source_from_fd(&src, fd);
-	if (!ret)
-		ret = pmem2_map_new(map, cfg, src);
-	pmem2_source_delete(&src);
-	pmem2_config_delete(&cfg);
-	return ret;
-}
-
 /* mtime set to 0 before; a write moves it */
 static void zero_mtime(const char *path)
 {
@@ -159,10 +141,14 @@ TEST_F(sysfs, devdax_map_alignment)
 {
 	struct pmem2_map *map;
 
-	ASSERT_EQ(PMEM2_E_OFFSET_UNALIGNED, map_dax(self->fd, &map, 4096, 0));
-	ASSERT_EQ(PMEM2_E_LENGTH_UNALIGNED, map_dax(self->fd, &map, 0, 4096));
-	ASSERT_EQ(PMEM2_E_MAP_RANGE, map_dax(self->fd, &map, 2097152, 8388608));
-	ASSERT_EQ(0, map_dax(self->fd, &map, 2097152, 2097152));
+	ASSERT_EQ(PMEM2_E_OFFSET_UNALIGNED,
+		  pmf_test_map(self->fd, PMEM2_GRANULARITY_PAGE, 4096, 0, &map));
+	ASSERT_EQ(PMEM2_E_LENGTH_UNALIGNED,
+		  pmf_test_map(self->fd, PMEM2_GRANULARITY_PAGE, 0, 4096, &map));
+	ASSERT_EQ(PMEM2_E_MAP_RANGE,
+		  pmf_test_map(self->fd, PMEM2_GRANULARITY_PAGE, 2097152, 8388608, &map));
+	ASSERT_EQ(0,
+		  pmf_test_map(self->fd, PMEM2_GRANULARITY_PAGE, 2097152, 2097152, &map));
 	ASSERT_EQ(2097152, pmem2_map_get_size(map));
 	/* device-dax takes MAP_SYNC: CACHE_LINE on ADR */
 	ASSERT_EQ(PMEM2_GRANULARITY_CACHE_LINE,
@@ -177,7 +163,8 @@ TEST_F(sysfs, devdax_deep_flush_writes_1)
 	struct pmem2_map *map;
 	char buf[8];
 
-	ASSERT_EQ(0, map_dax(self->fd, &map, 0, 0));
+	ASSERT_EQ(0,
+		  pmf_test_map(self->fd, PMEM2_GRANULARITY_PAGE, 0, 0, &map));
 	zero_mtime(self->deep);
 	ASSERT_EQ(0, pmem2_deep_flush(map, pmem2_map_get_address(map), 100));
 	ASSERT_TRUE(written(self->deep));
@@ -195,7 +182,8 @@ TEST_F(sysfs, devdax_deep_flush_reads_0)
 	struct pmem2_map *map;
 
 	write_file(self->deep, "0\n", 0444);
-	ASSERT_EQ(0, map_dax(self->fd, &map, 0, 0));
+	ASSERT_EQ(0,
+		  pmf_test_map(self->fd, PMEM2_GRANULARITY_PAGE, 0, 0, &map));
 	zero_mtime(self->deep);
 	ASSERT_EQ(0, pmem2_deep_flush(map, pmem2_map_get_address(map), 1));
 	ASSERT_FALSE(written(self->deep));
@@ -207,7 +195,8 @@ TEST_F(sysfs, devdax_deep_flush_hidden)
 {
 	struct pmem2_map *map;
 
-	ASSERT_EQ(0, map_dax(self->fd, &map, 0, 0));
+	ASSERT_EQ(0,
+		  pmf_test_map(self->fd, PMEM2_GRANULARITY_PAGE, 0, 0, &map));
 	unlink(self->deep);
 	ASSERT_EQ(-ENOENT, pmem2_deep_flush(map, pmem2_map_get_address(map), 1));
 	ASSERT_NE(NULL, strstr(pmem2_errormsg(), "open"));
@@ -222,7 +211,8 @@ TEST_F(sysfs, devdax_deep_flush_not_root)
 	pid_t pid;
 
 	write_file(self->deep, "1\n", 0444);
-	ASSERT_EQ(0, map_dax(self->fd, &map, 0, 0));
+	ASSERT_EQ(0,
+		  pmf_test_map(self->fd, PMEM2_GRANULARITY_PAGE, 0, 0, &map));
 	/* a child drops root, so the teardown can still remove the tree */
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -244,7 +234,8 @@ TEST_F(sysfs, devdax_deep_flush_unwritable)
 {
 	struct pmem2_map *map;
 
-	ASSERT_EQ(0, map_dax(self->fd, &map, 0, 0));
+	ASSERT_EQ(0,
+		  pmf_test_map(self->fd, PMEM2_GRANULARITY_PAGE, 0, 0, &map));
 	unlink(self->deep);
 	write_file(self->deep, "", 0644);	/* empty: read gives 0 bytes */
 	if (access("/dev/full", W_OK) == 0) {
@@ -280,7 +271,8 @@ TEST_F(sysfs, devdax_no_region)
 	snprintf(link, sizeof(link), "%s/subsystem", dir);
 	snprintf(dir, sizeof(dir), "%s/bus/dax", self->root);
 	ASSERT_EQ(0, symlink(dir, link));
-	ASSERT_EQ(0, map_dax(self->fd, &map, 0, 0));
+	ASSERT_EQ(0,
+		  pmf_test_map(self->fd, PMEM2_GRANULARITY_PAGE, 0, 0, &map));
 	ASSERT_EQ(PMEM2_E_DAX_REGION_NOT_FOUND,
 		  pmem2_deep_flush(map, pmem2_map_get_address(map), 1));
 	pmem2_map_delete(&map);
@@ -292,7 +284,8 @@ TEST_F(sysfs, devdax_eadr_is_byte)
 	struct pmem2_map *map;
 
 	attr(self->region, "persistence_domain", "cpu_cache\n");
-	ASSERT_EQ(0, map_dax(self->fd, &map, 0, 0));
+	ASSERT_EQ(0,
+		  pmf_test_map(self->fd, PMEM2_GRANULARITY_PAGE, 0, 0, &map));
 	ASSERT_EQ(PMEM2_GRANULARITY_BYTE, pmem2_map_get_store_granularity(map));
 	ASSERT_EQ(0, pmem2_deep_flush(map, pmem2_map_get_address(map), 1));
 	pmem2_map_delete(&map);
@@ -306,7 +299,8 @@ TEST_F(sysfs, devdax_with_module_uses_ioctl)
 	fake.dev_err = 0;
 	fake.q.target_kind = PMEMFLUSH_TARGET_DEVDAX;
 	fake.q.out_flags = PMEMFLUSH_DAX_SYNC | PMEMFLUSH_REGION_ASYNC;
-	ASSERT_EQ(0, map_dax(self->fd, &map, 2097152, 0));
+	ASSERT_EQ(0,
+		  pmf_test_map(self->fd, PMEM2_GRANULARITY_PAGE, 2097152, 0, &map));
 	/* virtio device-dax: CACHE_LINE, made durable by the ioctl */
 	ASSERT_EQ(PMEM2_GRANULARITY_CACHE_LINE,
 		  pmem2_map_get_store_granularity(map));
@@ -335,22 +329,6 @@ static void fsdax_tree(struct __test_metadata *_metadata, const char *root,
 	ASSERT_EQ(0, symlink(dir, link));
 }
 
-static int map_file(int fd, int gran, struct pmem2_map **map)
-{
-	struct pmem2_config *cfg;
-	struct pmem2_source *src;
-	int ret;
-
-	pmem2_config_new(&cfg);
-	pmem2_config_set_required_store_granularity(cfg, gran);
-	ret = pmem2_source_from_fd(&src, fd);
-	if (!ret)
-		ret = pmem2_map_new(map, cfg, src);
-	pmem2_source_delete(&src);
-	pmem2_config_delete(&cfg);
-	return ret;
-}
-
 TEST_F(sysfs, fsdax_granularity)
 {
 	struct pmem2_map *map;
@@ -359,7 +337,7 @@ TEST_F(sysfs, fsdax_granularity)
 
 	fake.anon = false;
 	fsdax_tree(_metadata, self->root, self->region, fd);
-	ASSERT_EQ(0, map_file(fd, 2, &map));
+	ASSERT_EQ(0, pmf_test_map(fd, 2, 0, 0, &map));
 	ASSERT_EQ(PMEM2_GRANULARITY_CACHE_LINE,
 		  pmem2_map_get_store_granularity(map));
 	ASSERT_EQ(0, pmem2_deep_flush(map, pmem2_map_get_address(map), 10));
@@ -371,7 +349,7 @@ TEST_F(sysfs, fsdax_granularity)
 	pmem2_map_delete(&map);
 
 	attr(self->region, "persistence_domain", "cpu_cache\n");
-	ASSERT_EQ(0, map_file(fd, 2, &map));
+	ASSERT_EQ(0, pmf_test_map(fd, 2, 0, 0, &map));
 	ASSERT_EQ(PMEM2_GRANULARITY_BYTE, pmem2_map_get_store_granularity(map));
 	pmem2_map_delete(&map);
 
@@ -379,11 +357,12 @@ TEST_F(sysfs, fsdax_granularity)
 	snprintf(bus, sizeof(bus), "%s/devices/ndbus0", self->root);
 	attr(bus, "provider", "virtio-pmem\n");
 	fake.sync_tries = 0;
-	ASSERT_EQ(0, map_file(fd, 2, &map));
+	ASSERT_EQ(0, pmf_test_map(fd, 2, 0, 0, &map));
 	ASSERT_EQ(PMEM2_GRANULARITY_PAGE, pmem2_map_get_store_granularity(map));
 	ASSERT_EQ(0, fake.sync_tries);
 	pmem2_map_delete(&map);
-	ASSERT_EQ(PMEM2_E_GRANULARITY_NOT_SUPPORTED, map_file(fd, 1, &map));
+	ASSERT_EQ(PMEM2_E_GRANULARITY_NOT_SUPPORTED,
+		  pmf_test_map(fd, 1, 0, 0, &map));
 	close(fd);
 	PMF_LEAK_CHECK();
 }

@@ -198,4 +198,29 @@ static inline int rm_tree(const char *root)
 	return system(cmd);
 }
 
+/*
+ * pmem2_map_new() of @fd: @gran < 0 leaves the granularity unset, @off and
+ * @len as pmem2_config_set_offset/_length take them (0: the whole source).
+ */
+static inline int pmf_test_map(int fd, int gran, size_t off, size_t len,
+			       struct pmem2_map **map)
+{
+	struct pmem2_config *cfg;
+	struct pmem2_source *src;
+	int ret;
+
+	if (pmem2_config_new(&cfg))
+		return -1000;
+	if (gran >= 0)
+		pmem2_config_set_required_store_granularity(cfg, gran);
+	pmem2_config_set_offset(cfg, off);
+	pmem2_config_set_length(cfg, len);
+	ret = pmem2_source_from_fd(&src, fd);
+	if (!ret)
+		ret = pmem2_map_new(map, cfg, src);
+	pmem2_source_delete(&src);
+	pmem2_config_delete(&cfg);
+	return ret;
+}
+
 #endif /* PMF_TEST_H */
