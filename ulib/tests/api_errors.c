@@ -93,19 +93,11 @@ TEST(err_to_errno)
 /* the one table from the kernel's errnos (uapi DOC block) */
 TEST(kernel_errno_table)
 {
-	static const struct { int err, want; } t[] = {
-		{ ENODEV, PMEM2_E_DAX_REGION_NOT_FOUND },
-		{ ENXIO, PMEM2_E_DAX_REGION_NOT_FOUND },
-		{ ERANGE, PMEM2_E_DEEP_FLUSH_RANGE },
-		{ EOVERFLOW, PMEM2_E_DEEP_FLUSH_RANGE },
-		{ EOPNOTSUPP, -EOPNOTSUPP }, { EBADF, -EBADF },
-		{ EINVAL, -EINVAL }, { E2BIG, -E2BIG }, { EFAULT, -EFAULT },
-		{ EIO, -EIO }, { ENOMEM, -ENOMEM },
-	};
+	const struct pmf_errno_case *t = pmf_kernel_errnos;
 	size_t i;
 
 	fake_module(PMEMFLUSH_TARGET_DEVDAX, 0, 0);
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+	for (i = 0; i < PMF_NR_KERNEL_ERRNOS; i++) {
 		struct pmemflush_info info;
 
 		ASSERT_EQ(t[i].want, pmf_map_kernel_errno(t[i].err));

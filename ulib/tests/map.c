@@ -278,22 +278,14 @@ TEST(deep_flush_ioctl)
 /* every kernel errno of FLUSH comes back through the table */
 TEST(deep_flush_ioctl_errors)
 {
-	static const struct { int err, want; } t[] = {
-		{ ENODEV, PMEM2_E_DAX_REGION_NOT_FOUND },
-		{ ENXIO, PMEM2_E_DAX_REGION_NOT_FOUND },
-		{ ERANGE, PMEM2_E_DEEP_FLUSH_RANGE },
-		{ EOVERFLOW, PMEM2_E_DEEP_FLUSH_RANGE },
-		{ EOPNOTSUPP, -EOPNOTSUPP }, { EBADF, -EBADF },
-		{ EINVAL, -EINVAL }, { E2BIG, -E2BIG }, { EFAULT, -EFAULT },
-		{ EIO, -EIO }, { ENOMEM, -ENOMEM },
-	};
+	const struct pmf_errno_case *t = pmf_kernel_errnos;
 	struct pmem2_map *map;
 	int fd = tmp_file(PG);
 	size_t i;
 
 	fake_module(PMEMFLUSH_TARGET_FSDAX_FILE, 1, PMEMFLUSH_DAX_SYNC);
 	ASSERT_EQ(0, pmf_test_map(fd, 2, 0, 0, &map));
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+	for (i = 0; i < PMF_NR_KERNEL_ERRNOS; i++) {
 		fake.flush_ret = -t[i].err;
 		ASSERT_EQ(t[i].want, pmem2_deep_flush(map,
 					pmem2_map_get_address(map), 1));

@@ -198,6 +198,24 @@ static inline int rm_tree(const char *root)
 	return system(cmd);
 }
 
+/* each errno of the uapi DOC block and what the library must turn it into */
+struct pmf_errno_case {
+	int err, want;
+};
+
+static const struct pmf_errno_case pmf_kernel_errnos[] __attribute__((unused)) = {
+	{ ENODEV, PMEM2_E_DAX_REGION_NOT_FOUND },
+	{ ENXIO, PMEM2_E_DAX_REGION_NOT_FOUND },
+	{ ERANGE, PMEM2_E_DEEP_FLUSH_RANGE },
+	{ EOVERFLOW, PMEM2_E_DEEP_FLUSH_RANGE },
+	{ EOPNOTSUPP, -EOPNOTSUPP }, { EBADF, -EBADF },
+	{ EINVAL, -EINVAL }, { E2BIG, -E2BIG }, { EFAULT, -EFAULT },
+	{ EIO, -EIO }, { ENOMEM, -ENOMEM },
+};
+
+#define PMF_NR_KERNEL_ERRNOS \
+	(sizeof(pmf_kernel_errnos) / sizeof(pmf_kernel_errnos[0]))
+
 /*
  * pmem2_map_new() of @fd: @gran < 0 leaves the granularity unset, @off and
  * @len as pmem2_config_set_offset/_length take them (0: the whole source).
