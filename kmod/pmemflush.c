@@ -1,276 +1,647 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pmemflush: deep flush (nvdimm_flush) of the persistent memory region behind
- * a file descriptor, for callers that hold the file open for writing.
+ * a file descriptor, a registered id or, for drivers, a struct file.
+ *
+ * A target is resolved to its region once; every flush then checks that the
+ * target is still alive the way the kernel's own I/O to it does, and flushes
+ * with no lock held:
+ *
+ * - device-dax, DAX files and DAX-capable pmem block devices: under
+ *   dax_read_lock() with dax_alive() true on the target's dax_device. The
+ *   teardown of each of them runs kill_dax(), whose synchronize_srcu() waits
+ *   for that section, before the region driver's data is freed (6.1 and
+ *   6.12: unregister_dev_dax() -> kill_dev_dax() for device-dax, also
+ *   dev_dax_kill() when device_dax is unbound; pmem_release_disk() for pmem
+ *   disks; both run from nd_region_remove() -> child_unregister() before
+ *   dev_set_drvdata(region, NULL)).
+ * - block devices without a dax_device in use (raw namespaces without struct
+ *   pages, BTT): holding the request queue's q_usage_counter, as
+ *   bio_queue_enter() does; del_gendisk() waits for it
+ *   (blk_mq_freeze_queue_wait()) before the disk's driver finishes removal.
  */
 
 #include <linux/blkdev.h>
 #include <linux/cdev.h>
 #include <linux/dax.h>
+#include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/file.h>
+#include <linux/fileattr.h>
 #include <linux/fs.h>
 #include <linux/libnvdimm.h>
 #include <linux/magic.h>
 #include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mount.h>
 #include <linux/overflow.h>
 #include <linux/pmemflush.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/xarray.h>
 
-/* What an fd resolved to; region_dev holds a reference. */
-struct pmemflush_target {
-	struct device *region_dev;
-	struct nd_region *region;
-	struct block_device *bdev;	/* NULL for device-dax */
-	struct device *dax_dev;		/* device-dax only, not referenced */
-	u32 kind;
-	u64 size;			/* the bound of a range */
+/*
+ * One per nd region in use: the region (referenced) and its group commit.
+ * Device flushes of a region run one at a time; @issued and @completed
+ * number them. A caller needs flush @issued + 1 as seen at its start, or a
+ * later one, to have completed.
+ */
+struct pmemflush_region {
+	struct kref kref;
+	struct rcu_head rcu;
+	struct device *dev;
+	struct nd_region *nd_region;
+	u32 id;
+	s32 has_flush;
+	bool async;
+	spinlock_t lock;
+	wait_queue_head_t wait;
+	bool busy;
+	u64 issued;
+	u64 completed;
+	u64 ok;		/* the last flush that succeeded */
+	int err;	/* what the last failed one returned */
 };
+
+/* region id -> struct pmemflush_region; the region's reference pins the id */
+static DEFINE_XARRAY(pmemflush_regions);
+
+/*
+ * A resolved target. Registered ones are refcounted and hold only what pins
+ * no driver: the dax_device (an inode of dax.ko, which this module's symbol
+ * imports keep loaded) and the region (libnvdimm's, likewise). A DAX file's
+ * target holds the file, as an open fd would, for its size.
+ */
+struct pmemflush_target {
+	struct kref kref;
+	struct rcu_head rcu;
+	struct pmemflush_region *region;
+	struct dax_device *dax_dev;
+	struct gendisk *disk;	/* no dax_device: the caller's file pins it */
+	struct file *file;
+	u64 size;
+	u32 kind;
+};
+
+/* per open /dev/pmemflush: registered ids and device-dax targets by fd */
+#define PMEMFLUSH_FD_CACHE 4
+
+struct pmemflush_ctx {
+	struct xarray ids;
+	spinlock_t cache_lock;
+	unsigned int cache_next;
+	struct pmemflush_target __rcu *cache[PMEMFLUSH_FD_CACHE];
+};
+
+/*
+ * Exported by dax.ko for device_dax (drivers/dax/super.c, 6.1 and 6.12) but
+ * declared only in drivers/dax/dax-private.h.
+ */
+struct dax_device *inode_dax(struct inode *inode);
+
+/* sysfs, mounted for this module, to read attributes with kernfs' protection */
+static struct vfsmount *pmemflush_sysfs;
+static struct dentry *pmemflush_debugfs;
+/* debugfs knob: sleep between the liveness check and the device flush */
+static u32 pmemflush_flush_delay_us;
 
 static bool dev_on_bus(struct device *dev, const char *bus)
 {
-	return dev->bus && !strcmp(dev->bus->name, bus);
+	return dev && dev->bus && !strcmp(dev->bus->name, bus);
 }
 
 static bool dev_of_type(struct device *dev, const char *type)
 {
-	return dev->type && dev->type->name && !strcmp(dev->type->name, type);
+	return dev && dev->type && dev->type->name &&
+	       !strcmp(dev->type->name, type);
 }
 
 /*
- * A reference to @dev's parent, taken while @dev is bound to a driver.
- * device_del() unbinds a device before it drops the device's reference to
- * its parent, so while a driver is seen under the device lock the parent is
- * still alive. NULL when @dev is no longer bound.
+ * Read attribute @name of @dev through sysfs' own file, so that kernfs'
+ * active reference keeps the device's data alive during show(): device_del()
+ * drains it (kernfs_remove()) before a driver frees what show() reads.
  */
-static struct device *get_bound_parent(struct device *dev)
+static int pmemflush_sysfs_read(struct device *dev, const char *name,
+				char *buf, size_t len)
 {
-	struct device *parent = NULL;
+	struct file *file;
+	char *dir, *path;
+	loff_t pos = 0;
+	ssize_t n;
 
-	device_lock(dev);
-	if (dev->driver)
-		parent = get_device(dev->parent);
-	device_unlock(dev);
-	return parent;
+	dir = kobject_get_path(&dev->kobj, GFP_KERNEL);
+	if (!dir)
+		return -ENOMEM;
+	path = kasprintf(GFP_KERNEL, "%s/%s", dir, name);
+	kfree(dir);
+	if (!path)
+		return -ENOMEM;
+	file = file_open_root_mnt(pmemflush_sysfs, path, O_RDONLY, 0);
+	kfree(path);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	n = kernel_read(file, buf, len - 1, &pos);
+	fput(file);
+	if (n < 0)
+		return n;
+	buf[n] = '\0';
+	return 0;
+}
+
+static void pmemflush_region_release(struct kref *kref)
+{
+	struct pmemflush_region *r =
+		container_of(kref, struct pmemflush_region, kref);
+
+	xa_cmpxchg(&pmemflush_regions, r->id, r, NULL, 0);
+	put_device(r->dev);
+	kfree_rcu(r, rcu);
+}
+
+static void pmemflush_region_put(struct pmemflush_region *r)
+{
+	kref_put(&r->kref, pmemflush_region_release);
 }
 
 /*
- * @ndev (referenced, consumed) is the nd device that claims a namespace:
- * the namespace itself, its pfn, btt or dax device. Its parent is the region.
+ * The region object of @rdev, an nd device whose liveness the caller
+ * guarantees (see the top of this file). Lock-free when it exists.
  */
-static int pmemflush_resolve_nd(struct device *ndev, struct pmemflush_target *t)
+static struct pmemflush_region *pmemflush_region_get(struct device *rdev)
 {
-	struct device *rdev;
-	int rc = -ENODEV;
+	struct pmemflush_region *r, *old;
+	u32 id;
 
-	if (!dev_on_bus(ndev, "nd"))
-		goto out;
-	rc = -ENXIO;
-	rdev = get_bound_parent(ndev);
-	if (!rdev)
-		goto out;
-	rc = -ENODEV;
 	/* to_nd_region() WARNs on anything but a region */
-	if (!dev_on_bus(rdev, "nd") || !dev_of_type(rdev, "nd_pmem")) {
-		put_device(rdev);
-		goto out;
+	if (!dev_on_bus(rdev, "nd") || !dev_of_type(rdev, "nd_pmem") ||
+	    strncmp(dev_name(rdev), "region", 6) ||
+	    kstrtou32(dev_name(rdev) + 6, 10, &id))
+		return ERR_PTR(-ENODEV);
+
+	rcu_read_lock();
+	r = xa_load(&pmemflush_regions, id);
+	if (r && (r->dev != rdev || !kref_get_unless_zero(&r->kref)))
+		r = NULL;
+	rcu_read_unlock();
+	if (r)
+		return r;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&r->kref);
+	spin_lock_init(&r->lock);
+	init_waitqueue_head(&r->wait);
+	r->dev = get_device(rdev);
+	r->nd_region = to_nd_region(rdev);
+	r->id = id;
+	r->has_flush = nvdimm_has_flush(r->nd_region);
+	r->async = !is_nvdimm_sync(r->nd_region);
+
+	xa_lock(&pmemflush_regions);
+	old = xa_load(&pmemflush_regions, id);
+	/* a region's reference keeps its id: @old is for @rdev too */
+	if (old && kref_get_unless_zero(&old->kref)) {
+		xa_unlock(&pmemflush_regions);
+		put_device(r->dev);
+		kfree(r);
+		return old;
 	}
-	t->region_dev = rdev;
-	t->region = to_nd_region(rdev);
-	rc = 0;
-out:
-	put_device(ndev);
+	old = __xa_store(&pmemflush_regions, id, r, GFP_KERNEL);
+	xa_unlock(&pmemflush_regions);
+	if (xa_is_err(old)) {
+		put_device(r->dev);
+		kfree(r);
+		return ERR_PTR(xa_err(old));
+	}
+	return r;
+}
+
+/*
+ * Group commit: return once a device flush that started after this call
+ * began has completed, running it if none is running. The caller keeps the
+ * target alive (see the top of this file); no lock is held across
+ * nvdimm_flush().
+ */
+static int pmemflush_region_flush(struct pmemflush_region *r, u64 *seq)
+{
+	u64 need, mine;
+	int rc;
+
+	spin_lock(&r->lock);
+	need = r->issued + 1;
+	while (r->completed < need) {
+		if (!r->busy) {
+			r->busy = true;
+			mine = ++r->issued;
+			spin_unlock(&r->lock);
+			if (unlikely(READ_ONCE(pmemflush_flush_delay_us)))
+				fsleep(READ_ONCE(pmemflush_flush_delay_us));
+			rc = nvdimm_flush(r->nd_region, NULL);
+			spin_lock(&r->lock);
+			r->busy = false;
+			r->completed = mine;
+			if (rc < 0)
+				r->err = rc;
+			else
+				r->ok = mine;
+			wake_up_all(&r->wait);
+			continue;
+		}
+		spin_unlock(&r->lock);
+		if (wait_event_killable(r->wait,
+					READ_ONCE(r->completed) >= need ||
+					!READ_ONCE(r->busy)))
+			return -EINTR;
+		spin_lock(&r->lock);
+	}
+	/* flushes complete in order: one at or after @need succeeded, or none */
+	rc = r->ok >= need ? 0 : r->err;
+	*seq = r->ok;
+	spin_unlock(&r->lock);
 	return rc;
 }
 
-static int pmemflush_resolve_bdev(struct block_device *bdev,
-				  struct pmemflush_target *t)
+/*
+ * Enter the disk's queue as bio_queue_enter() does, for block devices that
+ * are flushed without a dax_device; -ENXIO once del_gendisk() began.
+ */
+static int pmemflush_queue_enter(struct gendisk *disk)
 {
-	struct gendisk *disk = bdev->bd_disk;
-	struct device *ndev = NULL;
-	bool live;
+	struct request_queue *q = disk->queue;
 
-	/* del_gendisk() marks the disk dead under open_mutex before device_del() */
-	mutex_lock(&disk->open_mutex);
-	live = disk_live(disk);
-	if (live)
-		ndev = get_device(disk_to_dev(disk)->parent);
-	mutex_unlock(&disk->open_mutex);
-	if (!live)
+	while (!percpu_ref_tryget_live(&q->q_usage_counter)) {
+		/* frozen: wait for the thaw, or for del_gendisk() (GD_DEAD) */
+		smp_rmb();
+		wait_event(q->mq_freeze_wq, !READ_ONCE(q->mq_freeze_depth) ||
+			   test_bit(GD_DEAD, &disk->state));
+		if (test_bit(GD_DEAD, &disk->state))
+			return -ENXIO;
+	}
+	/* del_gendisk() thaws the queue again once it is done with it */
+	if (test_bit(GD_DEAD, &disk->state)) {
+		percpu_ref_put(&q->q_usage_counter);
 		return -ENXIO;
-	if (!ndev)
-		return -ENODEV;
-	t->bdev = bdev;
-	t->kind = dev_of_type(ndev, "nd_btt") ? PMEMFLUSH_TARGET_BTT :
-						PMEMFLUSH_TARGET_BLOCK;
-	return pmemflush_resolve_nd(ndev, t);
+	}
+	return 0;
+}
+
+static void pmemflush_queue_exit(struct gendisk *disk)
+{
+	percpu_ref_put(&disk->queue->q_usage_counter);
+}
+
+/* Liveness of @t, held across its flush; @*cookie is for exit. */
+static int pmemflush_live_enter(struct pmemflush_target *t, int *cookie)
+{
+	if (!t->dax_dev)
+		return pmemflush_queue_enter(t->disk);
+	*cookie = dax_read_lock();
+	if (dax_alive(t->dax_dev))
+		return 0;
+	dax_read_unlock(*cookie);
+	return -ENXIO;
+}
+
+static void pmemflush_live_exit(struct pmemflush_target *t, int cookie)
+{
+	if (t->dax_dev)
+		dax_read_unlock(cookie);
+	else
+		pmemflush_queue_exit(t->disk);
+}
+
+/*
+ * The region device behind @ndev, the nd device that claims a namespace
+ * (the namespace, its pfn, btt or dax device), referenced, inside
+ * pmemflush_live_enter(): the target's teardown has not passed its kill_dax() or
+ * del_gendisk() yet, so @ndev's driver is still bound, and @ndev holds its
+ * parent (device_add() took the reference device_del() drops).
+ */
+static struct device *pmemflush_region_dev(struct device *ndev)
+{
+	if (!dev_on_bus(ndev, "nd"))
+		return ERR_PTR(-ENODEV);
+	return get_device(ndev->parent);
+}
+
+/* bind @t to the region object of @rdev (consumed) */
+static int pmemflush_bind_region(struct pmemflush_target *t,
+				 struct device *rdev)
+{
+	struct pmemflush_region *r;
+
+	if (IS_ERR(rdev))
+		return PTR_ERR(rdev);
+	r = pmemflush_region_get(rdev);
+	put_device(rdev);
+	if (IS_ERR(r))
+		return PTR_ERR(r);
+	t->region = r;
+	return 0;
 }
 
 /*
  * device-dax points the file's mapping at the dax inode, whose i_cdev is the
- * cdev this file holds open; that cdev pins its parent, the dev_dax device.
+ * cdev this file holds open; that cdev pins its parent, the dev_dax device,
+ * which holds the dax_device (dev_dax_release() puts it).
+ */
+static struct dax_device *pmemflush_devdax_of(struct file *file)
+{
+	struct inode *dax_inode = file->f_mapping->host;
+
+	if (dax_inode->i_sb->s_magic != DAXFS_MAGIC || !dax_inode->i_cdev ||
+	    !dax_inode->i_cdev->kobj.parent)
+		return NULL;
+	if (!dev_on_bus(kobj_to_dev(dax_inode->i_cdev->kobj.parent), "dax"))
+		return NULL;
+	return inode_dax(dax_inode);
+}
+
+/*
+ * Resolve a device-dax file into @t, taking references on its dax_device
+ * and region. Its size is fixed: a static dax region (every nd one) cannot
+ * be resized (dev_dax_visible() makes "size" read-only, 6.1 and 6.12).
  */
 static int pmemflush_resolve_devdax(struct file *file,
 				    struct pmemflush_target *t)
 {
-	struct inode *dax_inode = file->f_mapping->host;
-	struct kobject *parent;
-	struct device *ddev, *ndev;
+	struct dax_device *dax_dev = pmemflush_devdax_of(file);
+	struct device *ddev, *rdev;
+	char buf[32];
+	int rc, cookie;
 
-	if (dax_inode->i_sb->s_magic != DAXFS_MAGIC || !dax_inode->i_cdev)
+	if (!dax_dev)
 		return -ENODEV;
-	parent = dax_inode->i_cdev->kobj.parent;
-	if (!parent)
-		return -ENODEV;
-	ddev = kobj_to_dev(parent);
-	if (!dev_on_bus(ddev, "dax"))
-		return -ENODEV;
-	ndev = get_bound_parent(ddev);
-	if (!ndev)
-		return -ENXIO;
-	/* hmem and CXL device-dax have no nd_dax parent */
-	if (!dev_of_type(ndev, "nd_dax")) {
-		put_device(ndev);
-		return -ENODEV;
-	}
-	t->dax_dev = ddev;
+	ddev = kobj_to_dev(file->f_mapping->host->i_cdev->kobj.parent);
 	t->kind = PMEMFLUSH_TARGET_DEVDAX;
-	return pmemflush_resolve_nd(ndev, t);
+	t->dax_dev = dax_dev;
+	/* put_dax() drops it: the dax inode is the dax_device's own */
+	ihold(file->f_mapping->host);
+
+	rc = pmemflush_live_enter(t, &cookie);
+	if (rc)
+		goto err;
+	/* hmem and CXL device-dax have no nd_dax parent */
+	rdev = dev_of_type(ddev->parent, "nd_dax") ?
+		pmemflush_region_dev(ddev->parent) : ERR_PTR(-ENODEV);
+	pmemflush_live_exit(t, cookie);
+	rc = pmemflush_bind_region(t, rdev);
+	if (rc)
+		goto err;
+
+	rc = pmemflush_sysfs_read(ddev, "size", buf, sizeof(buf));
+	if (!rc)
+		rc = kstrtou64(strim(buf), 0, &t->size);
+	if (rc || !t->size) {
+		rc = rc ?: -ENXIO;
+		goto err_region;
+	}
+	return 0;
+
+err_region:
+	pmemflush_region_put(t->region);
+	t->region = NULL;
+err:
+	put_dax(t->dax_dev);
+	t->dax_dev = NULL;
+	return rc;
 }
 
-static int pmemflush_resolve(struct file *file, struct pmemflush_target *t)
+/*
+ * Resolve block device @bdev into @t. With a dax_device (fsdax namespaces
+ * and their partitions: fs_dax_get_by_bdev() takes a reference), that is
+ * the guard; otherwise the disk's queue, which only a caller holding @bdev
+ * open may use (@reg false).
+ */
+static int pmemflush_resolve_bdev(struct block_device *bdev,
+				  struct pmemflush_target *t, bool reg)
+{
+	struct gendisk *disk = bdev->bd_disk;
+	struct device *ndev, *rdev;
+	u64 start_off;
+	int rc, cookie;
+
+	/* NULL holder: look the dax_device up without claiming it */
+	t->dax_dev = fs_dax_get_by_bdev(bdev, &start_off, NULL, NULL);
+	if (!t->dax_dev) {
+		if (reg)
+			return -EOPNOTSUPP;
+		t->disk = disk;
+	}
+	rc = pmemflush_live_enter(t, &cookie);
+	if (rc)
+		goto err;
+	ndev = disk_to_dev(disk)->parent;
+	t->kind = dev_of_type(ndev, "nd_btt") ? PMEMFLUSH_TARGET_BTT :
+						PMEMFLUSH_TARGET_BLOCK;
+	rdev = pmemflush_region_dev(ndev);
+	pmemflush_live_exit(t, cookie);
+	rc = pmemflush_bind_region(t, rdev);
+	if (rc)
+		goto err;
+	t->size = bdev_nr_bytes(bdev);
+	return 0;
+err:
+	fs_put_dax(t->dax_dev, NULL);
+	t->dax_dev = NULL;
+	return rc;
+}
+
+static void pmemflush_unresolve(struct pmemflush_target *t)
+{
+	if (t->region)
+		pmemflush_region_put(t->region);
+	if (t->dax_dev)
+		put_dax(t->dax_dev);
+	if (t->file)
+		fput(t->file);
+}
+
+/* XFS realtime files keep their data on the realtime device */
+static bool pmemflush_xfs_realtime(struct file *file)
+{
+	struct fileattr fa = {};
+
+	if (file_inode(file)->i_sb->s_magic != XFS_SUPER_MAGIC)
+		return false;
+	return vfs_fileattr_get(file->f_path.dentry, &fa) ||
+	       (fa.fsx_xflags & FS_XFLAG_REALTIME);
+}
+
+/*
+ * Resolve @file, which the caller holds, into @t (zeroed). A registration
+ * (@reg) keeps a reference on a DAX file; undone by pmemflush_unresolve().
+ */
+static int pmemflush_resolve(struct file *file, struct pmemflush_target *t,
+			     bool reg)
 {
 	struct inode *inode = file_inode(file);
 	int rc;
 
-	memset(t, 0, sizeof(*t));
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
 	if (S_ISBLK(inode->i_mode))
-		return pmemflush_resolve_bdev(I_BDEV(file->f_mapping->host), t);
+		return pmemflush_resolve_bdev(I_BDEV(file->f_mapping->host), t,
+					      reg);
 	if (S_ISCHR(inode->i_mode))
 		return pmemflush_resolve_devdax(file, t);
 	if (!S_ISREG(inode->i_mode) || !inode->i_sb->s_bdev)
 		return -ENODEV;
 
-	rc = pmemflush_resolve_bdev(inode->i_sb->s_bdev, t);
+	rc = pmemflush_resolve_bdev(inode->i_sb->s_bdev, t, false);
 	if (rc)
 		return rc;
-	t->kind = PMEMFLUSH_TARGET_FSDAX_FILE;
 	/* page-cache data is persisted by fsync(), not by a region flush */
-	if (!IS_DAX(inode)) {
-		put_device(t->region_dev);
+	if (!IS_DAX(inode) || !t->dax_dev || pmemflush_xfs_realtime(file)) {
+		pmemflush_unresolve(t);
 		return -EOPNOTSUPP;
 	}
+	t->kind = PMEMFLUSH_TARGET_FSDAX_FILE;
+	t->disk = NULL;
+	if (reg)
+		t->file = get_file(file);
 	return 0;
 }
 
-/*
- * Read a sysfs attribute of @dev through its show() method into @page, a
- * page-aligned PAGE_SIZE buffer as sysfs_emit() insists. The values read
- * this way live only in private structs of drivers/dax and drivers/nvdimm.
+static u64 pmemflush_target_size(struct pmemflush_target *t, struct file *file)
+{
+	if (t->kind == PMEMFLUSH_TARGET_FSDAX_FILE)
+		return i_size_read(file_inode(t->file ?: file));
+	return t->size;
+}
+
+/* range check, liveness, group-committed region flush */
+static int pmemflush_do_flush(struct pmemflush_target *t, struct file *file,
+			      u64 offset, u64 length, u64 *seq)
+{
+	int rc, cookie;
+	u64 end;
+
+	if (check_add_overflow(offset, length, &end))
+		return -EOVERFLOW;
+	if (end > pmemflush_target_size(t, file))
+		return -ERANGE;
+	rc = pmemflush_live_enter(t, &cookie);
+	if (rc)
+		return rc;
+	rc = pmemflush_region_flush(t->region, seq);
+	pmemflush_live_exit(t, cookie);
+	return rc;
+}
+
+static struct pmemflush_target *pmemflush_target_alloc(void)
+{
+	struct pmemflush_target *t;
+
+	t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
+	if (t)
+		kref_init(&t->kref);
+	return t;
+}
+
+static void pmemflush_target_release(struct kref *kref)
+{
+	struct pmemflush_target *t =
+		container_of(kref, struct pmemflush_target, kref);
+
+	pmemflush_unresolve(t);
+	kfree_rcu(t, rcu);
+}
+
+/**
+ * pmemflush_target_get_file() - resolve a file for deep flushes
+ * @file: a device-dax device, a DAX file or a DAX-capable pmem block device,
+ *	open for writing; the target keeps a reference on a DAX file only
+ *
+ * Context: process context, may sleep.
+ * Return: the target, to pass to pmemflush_target_flush() and
+ * pmemflush_target_put(), or an ERR_PTR() with the errnos of
+ * PMEMFLUSH_REGISTER. The target pins no driver: once its device is gone,
+ * flushes return -ENXIO.
  */
-static int pmemflush_read_attr(struct device *dev, const char *name,
-			       char *page)
+struct pmemflush_target *pmemflush_target_get_file(struct file *file)
 {
-	const struct attribute_group **groups;
-	struct attribute **attr;
-	struct device_attribute *da;
-	ssize_t len;
-
-	for (groups = dev->type ? dev->type->groups : NULL; groups && *groups;
-	     groups++) {
-		for (attr = (*groups)->attrs; attr && *attr; attr++) {
-			if (strcmp((*attr)->name, name))
-				continue;
-			da = container_of(*attr, struct device_attribute, attr);
-			if (!da->show)
-				return -EIO;
-			len = da->show(dev, da, page);
-			if (len < 0)
-				return len;
-			page[min_t(size_t, len, PAGE_SIZE - 1)] = '\0';
-			return 0;
-		}
-	}
-	return -EIO;
-}
-
-/*
- * Page-sized, page-aligned buffers for show(). A cache with a constructor
- * is exempt from init_on_alloc (on in Debian's kernels), so the flush path
- * does not zero a page per call only to print a number into it.
- */
-static struct kmem_cache *pmemflush_attr_cache;
-
-static void pmemflush_attr_ctor(void *buf)
-{
-}
-
-static char *pmemflush_attr_buf(void)
-{
-	return kmem_cache_alloc(pmemflush_attr_cache, GFP_KERNEL);
-}
-
-static void pmemflush_attr_put(char *buf)
-{
-	kmem_cache_free(pmemflush_attr_cache, buf);
-}
-
-static int pmemflush_target_size(struct file *file, struct pmemflush_target *t)
-{
-	char *page;
+	struct pmemflush_target *t = pmemflush_target_alloc();
 	int rc;
 
-	if (t->kind == PMEMFLUSH_TARGET_FSDAX_FILE) {
-		t->size = i_size_read(file_inode(file));
-		return 0;
+	if (!t)
+		return ERR_PTR(-ENOMEM);
+	rc = pmemflush_resolve(file, t, true);
+	if (rc) {
+		kfree(t);
+		return ERR_PTR(rc);
 	}
-	if (t->bdev) {
-		t->size = bdev_nr_bytes(t->bdev);
-		return 0;
-	}
-	page = pmemflush_attr_buf();
-	if (!page)
-		return -ENOMEM;
-	rc = pmemflush_read_attr(t->dax_dev, "size", page);
-	if (!rc)
-		rc = kstrtou64(strim(page), 0, &t->size);
-	pmemflush_attr_put(page);
-	/* a dev_dax device that lost its ranges is being torn down */
-	if (!rc && !t->size)
-		rc = -ENXIO;
-	return rc;
+	return t;
 }
+EXPORT_SYMBOL_GPL(pmemflush_target_get_file);
 
-static u32 pmemflush_region_id(struct pmemflush_target *t)
-{
-	unsigned int id = 0;
-
-	if (sscanf(dev_name(t->region_dev), "region%u", &id) != 1)
-		return U32_MAX;
-	return id;
-}
-
-/*
- * generic_nvdimm_flush() reads the region driver's data, which is freed when
- * the region is unbound: flush only while the region is bound.
+/**
+ * pmemflush_target_get_bdev() - resolve a block device for deep flushes
+ * @bdev: a DAX-capable pmem block device or partition, held by the caller
+ *	for the duration of this call
+ *
+ * Context: process context, may sleep.
+ * Return: the target or an ERR_PTR(): -EOPNOTSUPP for a block device without
+ * DAX (raw namespaces without struct pages, BTT), -ENODEV when it is not on
+ * an nd region, -ENXIO when it is being removed.
  */
-static int pmemflush_region_flush(struct pmemflush_target *t)
+struct pmemflush_target *pmemflush_target_get_bdev(struct block_device *bdev)
 {
-	struct device *rdev = t->region_dev;
-	int rc = -ENXIO;
+	struct pmemflush_target *t = pmemflush_target_alloc();
+	int rc;
 
-	device_lock(rdev);
-	if (rdev->driver && dev_get_drvdata(rdev))
-		rc = nvdimm_flush(t->region, NULL);
-	device_unlock(rdev);
-	return rc;
+	if (!t)
+		return ERR_PTR(-ENOMEM);
+	rc = pmemflush_resolve_bdev(bdev, t, true);
+	if (rc) {
+		kfree(t);
+		return ERR_PTR(rc);
+	}
+	return t;
 }
+EXPORT_SYMBOL_GPL(pmemflush_target_get_bdev);
+
+/**
+ * pmemflush_target_flush() - deep-flush the region behind a target
+ * @t: from pmemflush_target_get_file() or pmemflush_target_get_bdev()
+ * @offset: start of the range the caller wrote back from the CPU caches
+ * @length: its length
+ *
+ * Runs nvdimm_flush() on the target's region, shared with concurrent
+ * callers: returns once a device flush that started after this call began
+ * has completed. Takes no lock across the flush.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, -EOVERFLOW or -ERANGE for a bad range, -ENXIO when the device
+ * is gone, -EIO or -ENOMEM when the flush failed, -EINTR on a fatal signal.
+ */
+int pmemflush_target_flush(struct pmemflush_target *t, u64 offset, u64 length)
+{
+	u64 seq;
+
+	return pmemflush_do_flush(t, NULL, offset, length, &seq);
+}
+EXPORT_SYMBOL_GPL(pmemflush_target_flush);
+
+/**
+ * pmemflush_target_put() - release a target
+ * @t: the target, or NULL
+ */
+void pmemflush_target_put(struct pmemflush_target *t)
+{
+	if (t)
+		kref_put(&t->kref, pmemflush_target_release);
+}
+EXPORT_SYMBOL_GPL(pmemflush_target_put);
 
 /*
- * Read a command struct: @usize (its first field) says how much userspace
- * passed; shorter than @min is EINVAL, a non-zero unknown tail is E2BIG.
+ * Read a command struct: its first field says how much userspace passed.
+ * Shorter than the first version @min is EINVAL; larger than a page is E2BIG
+ * unread, as clone3() and openat2() do; a non-zero unknown tail is E2BIG.
  */
 static int pmemflush_copy_in(void *karg, size_t ksize, size_t min,
 			     void __user *argp, u32 *usize)
@@ -279,6 +650,8 @@ static int pmemflush_copy_in(void *karg, size_t ksize, size_t min,
 		return -EFAULT;
 	if (*usize < min)
 		return -EINVAL;
+	if (*usize > PAGE_SIZE)
+		return -E2BIG;
 	return copy_struct_from_user(karg, ksize, argp, *usize);
 }
 
@@ -289,158 +662,305 @@ static int pmemflush_copy_out(void __user *argp, const void *karg,
 		-EFAULT : 0;
 }
 
-/* The target fd, which the caller must hold open for writing. */
-static struct file *pmemflush_fget(s32 fd)
+/* the registered target @id, referenced */
+static struct pmemflush_target *pmemflush_ctx_lookup(struct pmemflush_ctx *ctx,
+						     u32 id)
 {
-	struct file *file;
+	struct pmemflush_target *t;
 
-	/* fget() refuses O_PATH files */
-	file = fd < 0 ? NULL : fget(fd);
-	if (!file)
-		return ERR_PTR(-EBADF);
-	if (!(file->f_mode & FMODE_WRITE)) {
-		fput(file);
-		return ERR_PTR(-EBADF);
-	}
-	return file;
+	rcu_read_lock();
+	t = xa_load(&ctx->ids, id);
+	if (t && !kref_get_unless_zero(&t->kref))
+		t = NULL;
+	rcu_read_unlock();
+	return t ?: ERR_PTR(-ENOENT);
 }
 
 /*
- * The target file behind @fd, referenced, with its region (referenced) and
- * size in @t; undone by pmemflush_target_put().
+ * The device-dax target of @file from the open file's small cache, resolved
+ * on a miss: reading the device's size through sysfs costs more than a
+ * flush, so FLUSH and QUERY by fd pay for it once per device. An entry
+ * holds the dax_device, so its address is never reused while cached.
  */
-static struct file *pmemflush_target_get(s32 fd, struct pmemflush_target *t)
+static struct pmemflush_target *pmemflush_devdax_cached(struct pmemflush_ctx *ctx,
+							struct file *file)
 {
-	struct file *file;
+	struct dax_device *dax_dev = pmemflush_devdax_of(file);
+	struct pmemflush_target *t, *old;
+	unsigned int i;
 	int rc;
 
-	file = pmemflush_fget(fd);
-	if (IS_ERR(file))
-		return file;
-	rc = pmemflush_resolve(file, t);
-	if (!rc) {
-		rc = pmemflush_target_size(file, t);
-		if (rc)
-			put_device(t->region_dev);
+	if (!(file->f_mode & FMODE_WRITE))
+		return ERR_PTR(-EBADF);
+	if (!dax_dev)
+		return ERR_PTR(-ENODEV);
+	rcu_read_lock();
+	for (i = 0; i < PMEMFLUSH_FD_CACHE; i++) {
+		t = rcu_dereference(ctx->cache[i]);
+		if (t && t->dax_dev == dax_dev && kref_get_unless_zero(&t->kref))
+			break;
 	}
+	rcu_read_unlock();
+	if (i < PMEMFLUSH_FD_CACHE)
+		return t;
+
+	t = pmemflush_target_alloc();
+	if (!t)
+		return ERR_PTR(-ENOMEM);
+	rc = pmemflush_resolve_devdax(file, t);
 	if (rc) {
-		fput(file);
+		kfree(t);
 		return ERR_PTR(rc);
 	}
-	return file;
+	kref_get(&t->kref);
+	spin_lock(&ctx->cache_lock);
+	i = ctx->cache_next++ % PMEMFLUSH_FD_CACHE;
+	old = rcu_replace_pointer(ctx->cache[i], t,
+				  lockdep_is_held(&ctx->cache_lock));
+	spin_unlock(&ctx->cache_lock);
+	pmemflush_target_put(old);
+	return t;
 }
 
-static void pmemflush_target_put(struct file *file, struct pmemflush_target *t)
+/*
+ * The target a FLUSH or QUERY names: by id, or by fd. A by-fd target is
+ * resolved into @stack unless it is a cached device-dax one; *@file is the
+ * fd's file, referenced, or NULL. Undone by pmemflush_cmd_put().
+ */
+static struct pmemflush_target *pmemflush_cmd_get(struct pmemflush_ctx *ctx,
+						  u32 flags, s32 fd,
+						  struct pmemflush_target *stack,
+						  struct file **file)
 {
-	put_device(t->region_dev);
-	fput(file);
+	struct pmemflush_target *t;
+	int rc;
+
+	*file = NULL;
+	if (flags & PMEMFLUSH_BY_ID)
+		return pmemflush_ctx_lookup(ctx, fd);
+
+	/* fget() refuses O_PATH files */
+	*file = fd < 0 ? NULL : fget(fd);
+	if (!*file)
+		return ERR_PTR(-EBADF);
+	if (S_ISCHR(file_inode(*file)->i_mode)) {
+		t = pmemflush_devdax_cached(ctx, *file);
+	} else {
+		memset(stack, 0, sizeof(*stack));
+		rc = pmemflush_resolve(*file, stack, false);
+		t = rc ? ERR_PTR(rc) : stack;
+	}
+	if (IS_ERR(t)) {
+		fput(*file);
+		*file = NULL;
+	}
+	return t;
 }
 
-static int pmemflush_flush(void __user *argp)
+static void pmemflush_cmd_put(struct pmemflush_target *t,
+			      struct pmemflush_target *stack, struct file *file)
 {
-	struct pmemflush_target t;
+	if (t == stack)
+		pmemflush_unresolve(t);
+	else
+		pmemflush_target_put(t);
+	if (file)
+		fput(file);
+}
+
+static u32 pmemflush_flush_flags(struct pmemflush_region *r)
+{
+	return r->has_flush == 1 || r->async ? PMEMFLUSH_FLUSHED_DEVICE : 0;
+}
+
+static int pmemflush_ioctl_flush(struct pmemflush_ctx *ctx, void __user *argp)
+{
+	struct pmemflush_target stack, *t;
 	struct pmemflush_flush arg;
 	struct file *file;
 	u32 usize;
-	u64 end;
 	int rc;
 
-	rc = pmemflush_copy_in(&arg, sizeof(arg), sizeof(arg), argp, &usize);
+	rc = pmemflush_copy_in(&arg, sizeof(arg), PMEMFLUSH_FLUSH_SIZE_VER0,
+			       argp, &usize);
 	if (rc)
 		return rc;
-	if (arg.flags || arg.__reserved)
+	if (arg.flags & ~PMEMFLUSH_BY_ID || arg.__reserved)
 		return -EINVAL;
-	if (check_add_overflow(arg.offset, arg.length, &end))
-		return -EOVERFLOW;
 
-	file = pmemflush_target_get(arg.fd, &t);
-	if (IS_ERR(file))
-		return PTR_ERR(file);
-	rc = end > t.size ? -ERANGE : pmemflush_region_flush(&t);
+	t = pmemflush_cmd_get(ctx, arg.flags, arg.fd, &stack, &file);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	rc = pmemflush_do_flush(t, file, arg.offset, arg.length,
+				&arg.flush_seq);
 	if (!rc) {
-		arg.region_id = pmemflush_region_id(&t);
-		arg.out_flags = 0;
-		if (nvdimm_has_flush(t.region) == 1 || !is_nvdimm_sync(t.region))
-			arg.out_flags |= PMEMFLUSH_FLUSHED_DEVICE;
+		arg.region_id = t->region->id;
+		arg.out_flags = pmemflush_flush_flags(t->region);
 		rc = pmemflush_copy_out(argp, &arg, sizeof(arg), usize);
 	}
-	pmemflush_target_put(file, &t);
+	pmemflush_cmd_put(t, &stack, file);
 	return rc;
 }
 
-static u32 pmemflush_persistence_domain(struct pmemflush_target *t)
+static u32 pmemflush_persistence_domain(struct pmemflush_region *r)
 {
-	u32 domain = PMEMFLUSH_PERSIST_UNKNOWN;
-	char *page;
+	char buf[32];
 
-	page = pmemflush_attr_buf();
-	if (!page)
-		return domain;
-	if (!pmemflush_read_attr(t->region_dev, "persistence_domain", page)) {
-		if (sysfs_streq(page, "cpu_cache"))
-			domain = PMEMFLUSH_PERSIST_CPU_CACHE;
-		else if (sysfs_streq(page, "memory_controller"))
-			domain = PMEMFLUSH_PERSIST_MEMORY_CONTROLLER;
-	}
-	pmemflush_attr_put(page);
-	return domain;
+	/* the attribute is hidden when the region reports neither */
+	if (pmemflush_sysfs_read(r->dev, "persistence_domain", buf, sizeof(buf)))
+		return PMEMFLUSH_PERSIST_UNKNOWN;
+	if (sysfs_streq(buf, "cpu_cache"))
+		return PMEMFLUSH_PERSIST_CPU_CACHE;
+	if (sysfs_streq(buf, "memory_controller"))
+		return PMEMFLUSH_PERSIST_MEMORY_CONTROLLER;
+	return PMEMFLUSH_PERSIST_UNKNOWN;
 }
 
+/* does a DAX mapping of @t accept MAP_SYNC? */
 static bool pmemflush_dax_sync(struct pmemflush_target *t)
 {
-	struct dax_device *dax_dev;
-	u64 start_off;
-	bool sync;
-
 	/* device-dax accepts MAP_SYNC on every region */
 	if (t->kind == PMEMFLUSH_TARGET_DEVDAX)
 		return true;
-	if (t->kind != PMEMFLUSH_TARGET_FSDAX_FILE)
-		return false;
-	/* xfs holds its dax device with itself as holder: ask with none */
-	dax_dev = fs_dax_get_by_bdev(t->bdev, &start_off, NULL, NULL);
-	if (!dax_dev)
-		return false;
-	sync = dax_synchronous(dax_dev);
-	fs_put_dax(dax_dev, NULL);
-	return sync;
+	return t->kind == PMEMFLUSH_TARGET_FSDAX_FILE &&
+	       dax_synchronous(t->dax_dev);
 }
 
-static int pmemflush_query(void __user *argp)
+static int pmemflush_ioctl_query(struct pmemflush_ctx *ctx, void __user *argp)
 {
-	struct pmemflush_target t;
+	struct pmemflush_target stack, *t;
 	struct pmemflush_query arg;
 	struct file *file;
 	u32 usize;
 	int rc;
 
-	rc = pmemflush_copy_in(&arg, sizeof(arg), sizeof(arg), argp, &usize);
+	rc = pmemflush_copy_in(&arg, sizeof(arg), PMEMFLUSH_QUERY_SIZE_VER0,
+			       argp, &usize);
 	if (rc)
 		return rc;
-	if (arg.flags || arg.__reserved || arg.__reserved2)
+	if (arg.flags & ~PMEMFLUSH_BY_ID || arg.__reserved || arg.__reserved2)
 		return -EINVAL;
 
-	file = pmemflush_target_get(arg.fd, &t);
-	if (IS_ERR(file))
-		return PTR_ERR(file);
-	arg.region_id = pmemflush_region_id(&t);
-	arg.has_flush = nvdimm_has_flush(t.region);
-	arg.persistence_domain = pmemflush_persistence_domain(&t);
-	arg.target_kind = t.kind;
-	arg.target_size = t.size;
+	t = pmemflush_cmd_get(ctx, arg.flags, arg.fd, &stack, &file);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	arg.region_id = t->region->id;
+	arg.has_flush = t->region->has_flush;
+	arg.persistence_domain = pmemflush_persistence_domain(t->region);
+	arg.target_kind = t->kind;
+	arg.target_size = pmemflush_target_size(t, file);
 	arg.out_flags = 0;
-	if (!is_nvdimm_sync(t.region))
+	if (t->region->async)
 		arg.out_flags |= PMEMFLUSH_REGION_ASYNC;
-	if (pmemflush_dax_sync(&t))
+	if (pmemflush_dax_sync(t))
 		arg.out_flags |= PMEMFLUSH_DAX_SYNC;
 	rc = pmemflush_copy_out(argp, &arg, sizeof(arg), usize);
-	pmemflush_target_put(file, &t);
+	pmemflush_cmd_put(t, &stack, file);
 	return rc;
+}
+
+/*
+ * The file that one shared, writable mapping maps over [@addr, @addr +
+ * @length), referenced, and the offset of @addr in it.
+ */
+static struct file *pmemflush_vma_file(u64 addr, u64 length, u64 *offset)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	struct file *file;
+	u64 end;
+
+	if (!length)
+		return ERR_PTR(-EINVAL);
+	if (check_add_overflow(addr, length, &end))
+		return ERR_PTR(-EOVERFLOW);
+	if (mmap_read_lock_killable(mm))
+		return ERR_PTR(-EINTR);
+	vma = vma_lookup(mm, addr);
+	if (!vma || end > vma->vm_end) {
+		file = ERR_PTR(-EFAULT);
+	} else if (!vma->vm_file || (vma->vm_flags & (VM_SHARED | VM_WRITE)) !=
+					    (VM_SHARED | VM_WRITE)) {
+		file = ERR_PTR(-EACCES);
+	} else {
+		file = get_file(vma->vm_file);
+		*offset = addr - vma->vm_start +
+			  ((u64)vma->vm_pgoff << PAGE_SHIFT);
+	}
+	mmap_read_unlock(mm);
+	return file;
+}
+
+static int pmemflush_ioctl_register(struct pmemflush_ctx *ctx,
+				    void __user *argp)
+{
+	struct pmemflush_register arg;
+	struct pmemflush_target *t;
+	struct file *file;
+	u32 usize, id;
+	int rc;
+
+	rc = pmemflush_copy_in(&arg, sizeof(arg), PMEMFLUSH_REGISTER_SIZE_VER0,
+			       argp, &usize);
+	if (rc)
+		return rc;
+	if (arg.flags & ~PMEMFLUSH_BY_ADDR || arg.id || arg.offset)
+		return -EINVAL;
+
+	arg.offset = 0;
+	if (arg.flags & PMEMFLUSH_BY_ADDR) {
+		file = pmemflush_vma_file(arg.addr, arg.length, &arg.offset);
+	} else {
+		if (arg.addr || arg.length)
+			return -EINVAL;
+		file = arg.fd < 0 ? NULL : fget(arg.fd);
+		file = file ?: ERR_PTR(-EBADF);
+	}
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	t = pmemflush_target_get_file(file);
+	fput(file);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+
+	rc = xa_alloc(&ctx->ids, &id, t, XA_LIMIT(1, PMEMFLUSH_MAX_IDS),
+		      GFP_KERNEL_ACCOUNT);
+	if (rc) {
+		pmemflush_target_put(t);
+		return rc == -EBUSY ? -ENOSPC : rc;
+	}
+	arg.id = id;
+	rc = pmemflush_copy_out(argp, &arg, sizeof(arg), usize);
+	if (rc)
+		pmemflush_target_put(xa_erase(&ctx->ids, id));
+	return rc;
+}
+
+static int pmemflush_ioctl_unregister(struct pmemflush_ctx *ctx,
+				      void __user *argp)
+{
+	struct pmemflush_unregister arg;
+	struct pmemflush_target *t;
+	u32 usize;
+	int rc;
+
+	rc = pmemflush_copy_in(&arg, sizeof(arg),
+			       PMEMFLUSH_UNREGISTER_SIZE_VER0, argp, &usize);
+	if (rc)
+		return rc;
+	if (arg.flags || arg.__reserved)
+		return -EINVAL;
+	t = xa_erase(&ctx->ids, arg.id);
+	if (!t)
+		return -ENOENT;
+	pmemflush_target_put(t);
+	return 0;
 }
 
 static long pmemflush_char_ioctl(struct file *file, unsigned int cmd,
 				 unsigned long parm)
 {
+	struct pmemflush_ctx *ctx = file->private_data;
 	void __user *argp = (void __user *)parm;
 
 	/* the struct's own size field, not the one in cmd, says its size */
@@ -450,16 +970,51 @@ static long pmemflush_char_ioctl(struct file *file, unsigned int cmd,
 
 	switch (_IOC_NR(cmd)) {
 	case PMEMFLUSH_CMD_FLUSH:
-		return pmemflush_flush(argp);
+		return pmemflush_ioctl_flush(ctx, argp);
 	case PMEMFLUSH_CMD_QUERY:
-		return pmemflush_query(argp);
+		return pmemflush_ioctl_query(ctx, argp);
+	case PMEMFLUSH_CMD_REGISTER:
+		return pmemflush_ioctl_register(ctx, argp);
+	case PMEMFLUSH_CMD_UNREGISTER:
+		return pmemflush_ioctl_unregister(ctx, argp);
 	default:
 		return -ENOIOCTLCMD;
 	}
 }
 
+static int pmemflush_open(struct inode *inode, struct file *file)
+{
+	struct pmemflush_ctx *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return -ENOMEM;
+	xa_init_flags(&ctx->ids, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	spin_lock_init(&ctx->cache_lock);
+	file->private_data = ctx;
+	return 0;
+}
+
+static int pmemflush_release(struct inode *inode, struct file *file)
+{
+	struct pmemflush_ctx *ctx = file->private_data;
+	struct pmemflush_target *t;
+	unsigned long id;
+	unsigned int i;
+
+	xa_for_each(&ctx->ids, id, t)
+		pmemflush_target_put(t);
+	xa_destroy(&ctx->ids);
+	for (i = 0; i < PMEMFLUSH_FD_CACHE; i++)
+		pmemflush_target_put(rcu_dereference_protected(ctx->cache[i], 1));
+	kfree(ctx);
+	return 0;
+}
+
 static const struct file_operations pmemflush_fops = {
 	.owner		= THIS_MODULE,
+	.open		= pmemflush_open,
+	.release	= pmemflush_release,
 	.unlocked_ioctl	= pmemflush_char_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
@@ -469,29 +1024,60 @@ static struct miscdevice pmemflush_misc = {
 	.minor		= MISC_DYNAMIC_MINOR,
 	.name		= "pmemflush",
 	.fops		= &pmemflush_fops,
-	/* every command checks the caller's own access to the target fd */
+	/* every command checks the caller's own access to the target */
 	.mode		= 0666,
 };
 
+/* debugfs "regions": each region in use and its group-commit counters */
+static int pmemflush_regions_show(struct seq_file *m, void *v)
+{
+	struct pmemflush_region *r;
+	unsigned long id;
+
+	rcu_read_lock();
+	xa_for_each(&pmemflush_regions, id, r) {
+		spin_lock(&r->lock);
+		seq_printf(m, "region%u issued %llu completed %llu ok %llu\n",
+			   r->id, r->issued, r->completed, r->ok);
+		spin_unlock(&r->lock);
+	}
+	rcu_read_unlock();
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pmemflush_regions);
+
 static int __init pmemflush_init(void)
 {
+	struct file_system_type *sysfs = get_fs_type("sysfs");
 	int rc;
 
-	pmemflush_attr_cache = kmem_cache_create("pmemflush_attr", PAGE_SIZE,
-						 PAGE_SIZE, 0,
-						 pmemflush_attr_ctor);
-	if (!pmemflush_attr_cache)
-		return -ENOMEM;
+	/* sysfs is built in: get_fs_type() took no module reference */
+	if (!sysfs)
+		return -ENODEV;
+	pmemflush_sysfs = kern_mount(sysfs);
+	if (IS_ERR(pmemflush_sysfs))
+		return PTR_ERR(pmemflush_sysfs);
 	rc = misc_register(&pmemflush_misc);
-	if (rc)
-		kmem_cache_destroy(pmemflush_attr_cache);
-	return rc;
+	if (rc) {
+		kern_unmount(pmemflush_sysfs);
+		return rc;
+	}
+	pmemflush_debugfs = debugfs_create_dir("pmemflush", NULL);
+	debugfs_create_file("regions", 0400, pmemflush_debugfs, NULL,
+			    &pmemflush_regions_fops);
+	debugfs_create_u32("flush_delay_us", 0600, pmemflush_debugfs,
+			   &pmemflush_flush_delay_us);
+	return 0;
 }
 
 static void __exit pmemflush_exit(void)
 {
+	debugfs_remove(pmemflush_debugfs);
 	misc_deregister(&pmemflush_misc);
-	kmem_cache_destroy(pmemflush_attr_cache);
+	/* targets are gone with their files: no region is left */
+	WARN_ON(!xa_empty(&pmemflush_regions));
+	rcu_barrier();
+	kern_unmount(pmemflush_sysfs);
 }
 
 module_init(pmemflush_init);

@@ -212,7 +212,7 @@ TEST_F(flush, struct_checks)
 	memset(&arg, 0, sizeof(arg));
 	arg.size = sizeof(arg);
 	arg.fd = self->target;
-	arg.flags = 1;
+	arg.flags = PMEMFLUSH_BY_ID << 1;
 	EXPECT_EQ(-1, ioctl(self->dev, PMEMFLUSH_FLUSH, &arg));
 	EXPECT_EQ(EINVAL, errno);
 	arg.flags = 1U << 31;
@@ -228,7 +228,7 @@ TEST_F(flush, struct_checks)
 	arg.size = 8;
 	EXPECT_EQ(-1, ioctl(self->dev, PMEMFLUSH_FLUSH, &arg));
 	EXPECT_EQ(EINVAL, errno);
-	arg.size = sizeof(arg) - 1;
+	arg.size = PMEMFLUSH_FLUSH_SIZE_VER0 - 1;
 	EXPECT_EQ(-1, ioctl(self->dev, PMEMFLUSH_FLUSH, &arg));
 	EXPECT_EQ(EINVAL, errno);
 

@@ -14,14 +14,25 @@
  * Every command takes one struct that begins with ``__u32 size; __u32 flags``.
  * @size is the size of the struct userspace was built with: the kernel reads
  * that many bytes, treats the tail it does not know as reserved (it must be
- * zero) and writes back at most that many bytes. Old binaries keep working on
- * new modules and the other way round. A command is identified by its number
- * alone; the size encoded in the ioctl number is not used.
+ * zero) and writes back at most that many bytes. The smallest @size accepted
+ * is that of the struct's first published version (the ``*_SIZE_VER0``
+ * constants), so binaries built before a field was appended keep working;
+ * sizes above 4096 are refused without being read. A command is identified
+ * by its number alone; the size encoded in the ioctl number is not used.
  *
- * A command names its target by a file descriptor of the caller's. The target
- * must be open for writing: holding it writable already lets the caller
- * fsync() it, and a deep flush persists no more than fsync() does, so
- * /dev/pmemflush is world-usable and checks nothing else.
+ * A target is named by a file descriptor of the caller's, or by an id that
+ * PMEMFLUSH_REGISTER returned on the same open /dev/pmemflush file (the
+ * PMEMFLUSH_BY_ID flag of FLUSH and QUERY). The target must be open for
+ * writing (or mapped shared and writable, for PMEMFLUSH_REGISTER by address):
+ * holding it writable already lets the caller fsync() it, and a deep flush
+ * persists no more than fsync() does, so /dev/pmemflush is world-usable and
+ * checks nothing else.
+ *
+ * Ids belong to the open /dev/pmemflush file: every descriptor of it (dup(),
+ * fork(), SCM_RIGHTS) sees the same ids, and its last close drops them all.
+ * An id pins nothing that keeps a device from being disabled, removed or its
+ * driver unloaded; once its device is gone the id answers ENXIO until it is
+ * unregistered. An id of a file holds the file as an open descriptor would.
  *
  * Errors (besides those of a failing flush, below):
  *
@@ -29,20 +40,35 @@
  * - EINVAL: @size is shorter than the first version of the struct, @flags has
  *   unknown bits, or a reserved field is not zero.
  * - E2BIG: @size is larger than the kernel's struct and the extra bytes are
- *   not zero.
+ *   not zero, or @size is larger than 4096.
  * - EBADF: the fd is not open, is an O_PATH fd, or is not open for writing.
+ * - ENOENT: (PMEMFLUSH_BY_ID, UNREGISTER) no such id on this open file.
  * - ENODEV: no persistent memory region is behind the fd: not a device-dax
  *   device of an nd region, not a block device of a pmem namespace (raw,
  *   fsdax or BTT) or a partition of one, not a regular file on a filesystem
  *   on such a block device. Pipes, sockets, tmpfs, ordinary disks, dm/md
  *   stacks and hmem/CXL device-dax all get ENODEV.
  * - EOPNOTSUPP: a regular file on persistent memory whose data goes through
- *   the page cache (the inode is not DAX); fsync() is the way to persist it.
- * - ENXIO: the device behind the fd was disabled (unbound or removed) since
- *   the fd was opened.
- * - EOVERFLOW: @offset + @length overflows.
+ *   the page cache (the inode is not DAX), for which fsync() is the way to
+ *   persist it; a file of an XFS realtime volume, whose data is not on the
+ *   block device the filesystem names; PMEMFLUSH_REGISTER of a block device
+ *   without DAX (raw namespace without struct pages, BTT), which cannot be
+ *   registered without holding it open: flush it by fd.
+ * - ENXIO: the device behind the fd or id was disabled (unbound or removed)
+ *   since the fd was opened or the id registered.
+ * - EOVERFLOW: @offset + @length (or @addr + @length) overflows.
  * - ERANGE: the range ends past the end of the target (the file's size, the
  *   block device's or partition's size, the device-dax device's size).
+ * - ENOSPC: (REGISTER) the open file has PMEMFLUSH_MAX_IDS ids already.
+ * - EFAULT, EACCES: (REGISTER by address) no shared writable file mapping
+ *   covers [@addr, @addr + @length): EFAULT when some of it is not mapped,
+ *   EACCES when the mapping is private, read-only or anonymous.
+ * - ENOMEM: the kernel could not allocate what the command needs.
+ *
+ * Flushes: EIO when the device flush failed (virtio-pmem: the host reported
+ * an error). A flush never returns EINTR to a live caller: a caller waiting
+ * for a flush another caller started sleeps killably, and only a fatal
+ * signal ends the wait.
  */
 
 #define PMEMFLUSH_TYPE 0xF7
@@ -50,16 +76,24 @@
 enum {
 	PMEMFLUSH_CMD_FLUSH = 0x00,
 	PMEMFLUSH_CMD_QUERY = 0x01,
+	PMEMFLUSH_CMD_REGISTER = 0x02,
+	PMEMFLUSH_CMD_UNREGISTER = 0x03,
 };
+
+/* ids registered on one open /dev/pmemflush at a time */
+#define PMEMFLUSH_MAX_IDS		4096
+
+/* flags of FLUSH and QUERY: @fd holds an id from PMEMFLUSH_REGISTER */
+#define PMEMFLUSH_BY_ID			(1U << 0)
 
 /* pmemflush_flush.out_flags */
 #define PMEMFLUSH_FLUSHED_DEVICE	(1U << 0)
 
 /**
  * struct pmemflush_flush - PMEMFLUSH_FLUSH
- * @size: sizeof(struct pmemflush_flush)
- * @flags: must be 0
- * @fd: the target file descriptor
+ * @size: sizeof(struct pmemflush_flush), at least PMEMFLUSH_FLUSH_SIZE_VER0
+ * @flags: 0 or PMEMFLUSH_BY_ID
+ * @fd: the target file descriptor, or its id with PMEMFLUSH_BY_ID
  * @__reserved: must be 0
  * @offset: start of the range within the target, in bytes
  * @length: length of the range in bytes; 0 is valid
@@ -68,10 +102,15 @@ enum {
  *	flush mechanism (flush hints or an asynchronous flush, as on
  *	virtio-pmem) and it was run; clear when the region reports that the
  *	platform persists its writes without one (only barriers were issued)
+ * @flush_seq: out (since version 1): sequence number, per region, of the
+ *	device flush that served this call; it started after the call began
  *
  * Flushes the write-pending queues of the persistent memory region behind
  * @fd (nvdimm_flush()), after checking that [@offset, @offset + @length) lies
- * within the target. CPU caches are not touched: write the range back first
+ * within the target. Concurrent callers on one region share device flushes:
+ * a call returns once a device flush that started after the call began has
+ * completed (so at most about two flushes after it), and fails only when
+ * every such flush failed. CPU caches are not touched: write the range back first
  * (CLWB/CLFLUSHOPT + SFENCE). Data a raw or BTT block device or a non-DAX
  * file holds in the page cache is not written back either; fsync() does that.
  *
@@ -87,7 +126,10 @@ struct pmemflush_flush {
 	__aligned_u64 length;
 	__u32 region_id;
 	__u32 out_flags;
+	__aligned_u64 flush_seq;
 };
+
+#define PMEMFLUSH_FLUSH_SIZE_VER0	40	/* up to @out_flags */
 
 #define PMEMFLUSH_FLUSH _IOWR(PMEMFLUSH_TYPE, PMEMFLUSH_CMD_FLUSH, \
 			      struct pmemflush_flush)
@@ -113,9 +155,9 @@ enum pmemflush_target_kind {
 
 /**
  * struct pmemflush_query - PMEMFLUSH_QUERY
- * @size: sizeof(struct pmemflush_query)
- * @flags: must be 0
- * @fd: the target file descriptor
+ * @size: sizeof(struct pmemflush_query), at least PMEMFLUSH_QUERY_SIZE_VER0
+ * @flags: 0 or PMEMFLUSH_BY_ID
+ * @fd: the target file descriptor, or its id with PMEMFLUSH_BY_ID
  * @__reserved: must be 0
  * @region_id: out: N of the nd region "regionN" behind @fd
  * @has_flush: out: nvdimm_has_flush(): 1 when the region needs device
@@ -147,7 +189,64 @@ struct pmemflush_query {
 	__aligned_u64 target_size;
 };
 
+#define PMEMFLUSH_QUERY_SIZE_VER0	48
+
 #define PMEMFLUSH_QUERY _IOWR(PMEMFLUSH_TYPE, PMEMFLUSH_CMD_QUERY, \
 			      struct pmemflush_query)
+
+/* pmemflush_register.flags: name the target by @addr and @length */
+#define PMEMFLUSH_BY_ADDR		(1U << 0)
+
+/**
+ * struct pmemflush_register - PMEMFLUSH_REGISTER
+ * @size: sizeof(struct pmemflush_register)
+ * @flags: 0 or PMEMFLUSH_BY_ADDR
+ * @fd: the target file descriptor (ignored with PMEMFLUSH_BY_ADDR)
+ * @id: out: the id, from 1 to PMEMFLUSH_MAX_IDS
+ * @addr: with PMEMFLUSH_BY_ADDR: start of a range of the caller's address
+ *	space that one shared, writable mapping of the target covers
+ * @length: with PMEMFLUSH_BY_ADDR: length of that range, at least 1
+ * @offset: out: with PMEMFLUSH_BY_ADDR, the offset in the target that @addr
+ *	maps; 0 otherwise
+ *
+ * Resolves the target once and returns an id for FLUSH and QUERY with
+ * PMEMFLUSH_BY_ID, which then skip the resolution. Device-dax devices, DAX
+ * files and DAX-capable pmem block devices can be registered. The address
+ * form lets a holder of a mapping register it without holding an fd; the id
+ * then names the mapped file, not the mapping, and outlives munmap().
+ */
+struct pmemflush_register {
+	__u32 size;
+	__u32 flags;
+	__s32 fd;
+	__u32 id;
+	__aligned_u64 addr;
+	__aligned_u64 length;
+	__aligned_u64 offset;
+};
+
+#define PMEMFLUSH_REGISTER_SIZE_VER0	40
+
+#define PMEMFLUSH_REGISTER _IOWR(PMEMFLUSH_TYPE, PMEMFLUSH_CMD_REGISTER, \
+				 struct pmemflush_register)
+
+/**
+ * struct pmemflush_unregister - PMEMFLUSH_UNREGISTER
+ * @size: sizeof(struct pmemflush_unregister)
+ * @flags: must be 0
+ * @id: the id to drop; calls already using it finish with it
+ * @__reserved: must be 0
+ */
+struct pmemflush_unregister {
+	__u32 size;
+	__u32 flags;
+	__u32 id;
+	__u32 __reserved;
+};
+
+#define PMEMFLUSH_UNREGISTER_SIZE_VER0	16
+
+#define PMEMFLUSH_UNREGISTER _IOWR(PMEMFLUSH_TYPE, PMEMFLUSH_CMD_UNREGISTER, \
+				   struct pmemflush_unregister)
 
 #endif /* _UAPI_LINUX_PMEMFLUSH_H */
