@@ -57,7 +57,7 @@ struct pmemflush_region {
 	u32 id;
 	s32 has_flush;
 	bool async;
-	spinlock_t lock;
+	spinlock_t lock;	/* the fields below */
 	wait_queue_head_t wait;
 	bool busy;
 	u64 issued;
@@ -91,7 +91,7 @@ struct pmemflush_target {
 
 struct pmemflush_ctx {
 	struct xarray ids;
-	spinlock_t cache_lock;
+	spinlock_t cache_lock;	/* writers of @cache */
 	unsigned int cache_next;
 	struct pmemflush_target __rcu *cache[PMEMFLUSH_FD_CACHE];
 };
@@ -393,11 +393,12 @@ static int pmemflush_resolve_devdax(struct file *file,
 	if (rc)
 		goto err;
 
+	/* gone from sysfs, or without ranges: being torn down */
 	rc = pmemflush_sysfs_read(ddev, "size", buf, sizeof(buf));
 	if (!rc)
 		rc = kstrtou64(strim(buf), 0, &t->size);
 	if (rc || !t->size) {
-		rc = rc ?: -ENXIO;
+		rc = rc == -ENOMEM ? rc : -ENXIO;
 		goto err_region;
 	}
 	return 0;
@@ -831,8 +832,8 @@ static int pmemflush_ioctl_query(struct pmemflush_ctx *ctx, void __user *argp)
 	struct pmemflush_target stack, *t;
 	struct pmemflush_query arg;
 	struct file *file;
+	int rc, cookie;
 	u32 usize;
-	int rc;
 
 	rc = pmemflush_copy_in(&arg, sizeof(arg), PMEMFLUSH_QUERY_SIZE_VER0,
 			       argp, &usize);
@@ -844,6 +845,11 @@ static int pmemflush_ioctl_query(struct pmemflush_ctx *ctx, void __user *argp)
 	t = pmemflush_cmd_get(ctx, arg.flags, arg.fd, &stack, &file);
 	if (IS_ERR(t))
 		return PTR_ERR(t);
+	/* describe only a target that is still there */
+	rc = pmemflush_live_enter(t, &cookie);
+	if (rc)
+		goto out;
+	pmemflush_live_exit(t, cookie);
 	arg.region_id = t->region->id;
 	arg.has_flush = t->region->has_flush;
 	arg.persistence_domain = pmemflush_persistence_domain(t->region);
@@ -855,6 +861,7 @@ static int pmemflush_ioctl_query(struct pmemflush_ctx *ctx, void __user *argp)
 	if (pmemflush_dax_sync(t))
 		arg.out_flags |= PMEMFLUSH_DAX_SYNC;
 	rc = pmemflush_copy_out(argp, &arg, sizeof(arg), usize);
+out:
 	pmemflush_cmd_put(t, &stack, file);
 	return rc;
 }
