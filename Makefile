@@ -27,6 +27,7 @@ UCFLAGS	= $(CFLAGS) $(WFLAGS) -std=gnu11 -D_GNU_SOURCE -Iinclude/uapi -Iinclude
 # *_test run on every VM stack; NAME.STACK only on that stack
 SELFTESTS := pmemflush_dev_test pmemflush_flush_test \
 	     pmemflush_targets.qemu pmemflush_targets.nfit_test \
+	     pmemflush_register.qemu pmemflush_register.nfit_test \
 	     libpmemflush_vm.qemu libpmemflush_vm.nfit_test
 SELFTEST_BINS = $(SELFTESTS:%=$(B)/selftests/%)
 SELFTEST_CC = $(CC) $(UCFLAGS) -isystem $(KSRC61)/tools/testing/selftests
@@ -63,6 +64,12 @@ $(B)/selftests/pmemflush_targets.%: selftests/pmemflush_targets.c selftests/*.h 
 		include/uapi/linux/pmemflush.h
 	@mkdir -p $(dir $@)
 	$(SELFTEST_CC) -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< -lkmod
+
+$(B)/selftests/pmemflush_register.%: selftests/pmemflush_register.c selftests/*.h \
+		include/uapi/linux/pmemflush.h
+	@mkdir -p $(dir $@)
+	$(SELFTEST_CC) -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< -lkmod \
+		-lpthread
 
 # linked against the library in build/, found there at run time
 LINK_PMF = -L$(B)/ulib -Wl,-rpath,$(B)/ulib -lpmemflush

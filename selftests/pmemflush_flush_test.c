@@ -37,7 +37,7 @@ FIXTURE_SETUP(flush)
 	ASSERT_LE(0, self->dev);
 	ASSERT_NE(NULL, devdax_path());
 	self->target = open(devdax_path(), O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->target);
+	ASSERT_LE(0, self->target) TH_LOG("%s: %s", devdax_path(), strerror(errno));
 	ASSERT_EQ(0, pmf_query(self->dev, self->target, &q));
 	self->size = q.target_size;
 	ASSERT_LT(4096, self->size);
@@ -330,12 +330,14 @@ TEST_F(flush, unprivileged)
 }
 
 /*
- * Teardown race: four threads flush the device-dax device while the main
- * thread disables and re-enables its namespace 100 times (and the whole
- * region every tenth time, which frees the region driver's flush data).
- * Every call must return 0 or ENXIO, and the kernel log must stay clean.
- * Re-enabling a region may bring the device back under another name, so
- * the flushers take the current path from the main thread.
+ * Teardown race: four threads flush the device-dax device, two by fd and two
+ * by a registered id, while the main thread disables and re-enables it 100
+ * times: its namespace claim (dax_pmem unbound, as ndctl disable-namespace
+ * does), and the whole region every tenth time (which frees the region
+ * driver's flush data). device_dax itself is unbound in killed_dax below,
+ * without fds open across its rebind (see README, "Noticed in the kernel"). Every call must return 0 or ENXIO, and the kernel
+ * log must stay clean. Re-enabling a region may bring the device back under
+ * another name, so the flushers take the current path from the main thread.
  */
 struct race {
 	pthread_mutex_t lock;
@@ -345,12 +347,19 @@ struct race {
 	long ok, gone, other;
 };
 
+struct flusher {
+	struct race *r;
+	int by_id;
+};
+
 static void *race_flusher(void *arg)
 {
-	struct race *r = arg;
+	struct flusher *f = arg;
+	struct race *r = f->r;
 	long ok = 0, gone = 0, other = 0;
+	long long id = -1;
 	char path[64];
-	int fd = -1;
+	int fd = -1, rc;
 
 	while (!r->stop) {
 		if (fd < 0) {
@@ -360,11 +369,27 @@ static void *race_flusher(void *arg)
 			fd = open(path, O_RDWR | O_CLOEXEC);
 			if (fd < 0)
 				continue;
+			/* registering races the teardown too */
+			if (f->by_id) {
+				id = pmf_register(r->dev, fd);
+				if (id < 0 && errno != ENXIO) {
+					other++;
+					fprintf(stderr, "# register: unexpected %s\n",
+						strerror(errno));
+				}
+			}
 		}
-		if (!pmf_flush(r->dev, fd, 0, 4096, NULL)) {
+		if (f->by_id)
+			rc = id < 0 ? -1 : pmf_flush_id(r->dev, id, 0, 4096, NULL);
+		else
+			rc = pmf_flush(r->dev, fd, 0, 4096, NULL);
+		if (!rc) {
 			ok++;
-		} else if (errno == ENXIO) {
+		} else if (errno == ENXIO || (f->by_id && id < 0)) {
 			gone++;
+			if (id >= 0 && pmf_unregister(r->dev, id))
+				other++;
+			id = -1;
 			close(fd);
 			fd = -1;
 		} else {
@@ -372,6 +397,8 @@ static void *race_flusher(void *arg)
 			fprintf(stderr, "# flush: unexpected %s\n", strerror(errno));
 		}
 	}
+	if (id >= 0)
+		pmf_unregister(r->dev, id);
 	if (fd >= 0)
 		close(fd);
 	pthread_mutex_lock(&r->lock);
@@ -436,20 +463,31 @@ static int wait_for_devdax(const char *region, char *node)
 	return -1;
 }
 
+/* the device-dax device (daxR.M) behind a node: its /dev name */
+static const char *devdax_name(const char *node)
+{
+	return strrchr(node, '/') + 1;
+}
+
 TEST_F_TIMEOUT(flush, teardown_race, 900)
 {
 	const char *nd_drv = "/sys/bus/nd/drivers/dax_pmem";
 	const char *region_drv = "/sys/bus/nd/drivers/nd_region";
 	char claim[64], region[64], node[64];
 	struct race r = { .dev = self->dev };
+	struct flusher f[4];
 	pthread_t t[4];
 	int i;
 
 	snprintf(r.path, sizeof(r.path), "%s", devdax_path());
+	snprintf(node, sizeof(node), "%s", r.path);
 	ASSERT_EQ(0, devdax_topology(r.path, claim, region));
 	pthread_mutex_init(&r.lock, NULL);
-	for (i = 0; i < 4; i++)
-		ASSERT_EQ(0, pthread_create(&t[i], NULL, race_flusher, &r));
+	for (i = 0; i < 4; i++) {
+		f[i].r = &r;
+		f[i].by_id = i & 1;
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, race_flusher, &f[i]));
+	}
 	for (i = 0; i < 100; i++) {
 		if (i % 10 == 9) {
 			ASSERT_EQ(0, sysfs_write(region_drv, "unbind", region));
@@ -472,6 +510,153 @@ TEST_F_TIMEOUT(flush, teardown_race, 900)
 	EXPECT_EQ(0, r.other);
 	EXPECT_LT(0, r.ok);
 	/* later tests find the device under its original name */
+	EXPECT_STREQ(devdax_path(), node);
+}
+
+/*
+ * A device-dax device whose driver is unbound is killed (dev_dax_kill():
+ * dax_alive() is false): its fd and id answer ENXIO, and the id works again
+ * once device_dax is bound back, which revives the same dax_device. No fd
+ * of the device stays open across the rebind: dev_dax_probe() re-inits the
+ * cdev such an fd still references (see README, "Noticed in the kernel").
+ */
+TEST_F(flush, killed_dax)
+{
+	const char *dax_drv = "/sys/bus/dax/drivers/device_dax";
+	const char *name = devdax_name(devdax_path());
+	struct pmemflush_query q;
+	long long id = pmf_register(self->dev, self->target);
+
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, sysfs_write(dax_drv, "unbind", name));
+	EXPECT_EQ(-1, pmf_flush(self->dev, self->target, 0, 4096, NULL));
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(-1, pmf_flush_id(self->dev, id, 0, 4096, NULL));
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(-1, pmf_query(self->dev, self->target, &q));
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(-1, pmf_query_id(self->dev, id, &q));
+	EXPECT_EQ(ENXIO, errno);
+	close(self->target);
+	ASSERT_EQ(0, sysfs_write(dax_drv, "bind", name));
+	self->target = open(devdax_path(), O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->target);
+	EXPECT_EQ(0, pmf_flush(self->dev, self->target, 0, 4096, NULL));
+	EXPECT_EQ(0, pmf_flush_id(self->dev, id, 0, 4096, NULL));
+	EXPECT_EQ(0, pmf_unregister(self->dev, id));
+}
+
+/*
+ * An id whose device went away (its namespace claim was re-enabled, which
+ * makes a new device) answers ENXIO for good, never crashes, never waits;
+ * the device's new incarnation is registered anew.
+ */
+TEST_F(flush, id_after_device_gone)
+{
+	const char *nd_drv = "/sys/bus/nd/drivers/dax_pmem";
+	char claim[64], region[64], node[64];
+	long long id = pmf_register(self->dev, self->target), id2;
+	int fd;
+
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, devdax_topology(devdax_path(), claim, region));
+	ASSERT_EQ(0, sysfs_write(nd_drv, "unbind", claim));
+	EXPECT_EQ(-1, pmf_flush_id(self->dev, id, 0, 4096, NULL));
+	EXPECT_EQ(ENXIO, errno);
+	ASSERT_EQ(0, sysfs_write(nd_drv, "bind", claim));
+	ASSERT_EQ(0, wait_for_devdax(region, node));
+	EXPECT_STREQ(devdax_path(), node);
+	EXPECT_EQ(-1, pmf_flush_id(self->dev, id, 0, 4096, NULL));
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(-1, pmf_flush(self->dev, self->target, 0, 4096, NULL));
+	EXPECT_EQ(ENXIO, errno);
+
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	id2 = pmf_register(self->dev, fd);
+	ASSERT_LT(0, id2);
+	EXPECT_EQ(0, pmf_flush_id(self->dev, id2, 0, 4096, NULL));
+	EXPECT_EQ(0, pmf_flush(self->dev, fd, 0, 4096, NULL));
+	EXPECT_EQ(0, pmf_unregister(self->dev, id2));
+	EXPECT_EQ(0, pmf_unregister(self->dev, id));
+	close(fd);
+}
+
+/*
+ * The window between the liveness check and the device flush, widened to
+ * 200 ms with the module's debugfs knob: a flush sleeps in it while the
+ * device, then the whole region, is torn down. The teardown must wait for
+ * the flush (kill_dax()'s synchronize_srcu()): the flush completes, the
+ * next one answers ENXIO, and the kernel log stays clean.
+ */
+struct window {
+	int dev;
+	__u32 id;
+	int rc, err;
+};
+
+static void *window_flusher(void *arg)
+{
+	struct window *w = arg;
+
+	w->rc = pmf_flush_id(w->dev, w->id, 0, 4096, NULL);
+	w->err = errno;
+	return NULL;
+}
+
+static void teardown_in_window(struct __test_metadata *_metadata, int dev,
+			       int region_id, const char *drv,
+			       const char *victim)
+{
+	unsigned long long issued, completed;
+	struct window w = { .dev = dev };
+	pthread_t t;
+	long long id;
+	int fd, i;
+
+	fd = open(devdax_path(), O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	id = pmf_register(dev, fd);
+	close(fd);
+	ASSERT_LT(0, id);
+	w.id = id;
+	ASSERT_EQ(0, pmf_write_file(PMF_DEBUGFS "/flush_delay_us", "200000",
+				    O_TRUNC));
+	ASSERT_EQ(0, pthread_create(&t, NULL, window_flusher, &w));
+	/* in the window: issued, not completed */
+	for (i = 0; i < 2000; i++) {
+		ASSERT_EQ(0, pmf_region_seq(region_id, &issued, &completed));
+		if (issued > completed)
+			break;
+		usleep(1000);
+	}
+	ASSERT_GT(issued, completed);
+	ASSERT_EQ(0, sysfs_write(drv, "unbind", victim));
+	/* the teardown passed kill_dax() only after the flush was done */
+	EXPECT_EQ(0, pmf_region_seq(region_id, &issued, &completed));
+	EXPECT_EQ(issued, completed);
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, w.rc) TH_LOG("flush in the window: %s", strerror(w.err));
+	EXPECT_EQ(0, pmf_write_file(PMF_DEBUGFS "/flush_delay_us", "0", O_TRUNC));
+	EXPECT_EQ(-1, pmf_flush_id(dev, id, 0, 4096, NULL));
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(0, pmf_unregister(dev, id));
+	ASSERT_EQ(0, sysfs_write(drv, "bind", victim));
+}
+
+TEST_F_TIMEOUT(flush, teardown_in_flush_window, 300)
+{
+	char claim[64], region[64], node[64];
+	struct pmemflush_query q;
+
+	ASSERT_EQ(0, pmf_query(self->dev, self->target, &q));
+	ASSERT_EQ(0, devdax_topology(devdax_path(), claim, region));
+	teardown_in_window(_metadata, self->dev, q.region_id,
+			   "/sys/bus/nd/drivers/dax_pmem", claim);
+	ASSERT_EQ(0, wait_for_devdax(region, node));
+	teardown_in_window(_metadata, self->dev, q.region_id,
+			   "/sys/bus/nd/drivers/nd_region", region);
+	ASSERT_EQ(0, wait_for_devdax(region, node));
 	EXPECT_STREQ(devdax_path(), node);
 }
 

@@ -5,6 +5,7 @@
  * QUERY named, through the provider's own flush mechanism. Built once per VM
  * stack (PMF_STACK_QEMU, PMF_STACK_NFIT_TEST), with that stack's targets.
  */
+#include <stddef.h>
 #include <linux/fs.h>
 
 #include "kselftest_harness.h"
@@ -31,6 +32,7 @@ FIXTURE_VARIANT(target)
 	__u32 flush_flags;
 	int generic_flush;	/* generic_nvdimm_flush() runs per flush */
 	const char *fsync_env;	/* virtio-pmem: QEMU's fsync count file */
+	int reg_errno;		/* PMEMFLUSH_REGISTER refuses it so */
 };
 
 #define NFIT(e, d, k, qf)						\
@@ -64,14 +66,18 @@ FIXTURE_VARIANT_ADD(target, nfit_xfs_file) {
 FIXTURE_VARIANT_ADD(target, nfit_fsdax_bdev) {
 	NFIT("PMF_NFIT_PMEM", 0, PMEMFLUSH_TARGET_BLOCK, 0),
 };
+/* no dax_device to register: a raw namespace has no struct pages here */
 FIXTURE_VARIANT_ADD(target, nfit_raw_bdev) {
 	NFIT("PMF_NFIT_RAW", 0, PMEMFLUSH_TARGET_BLOCK, 0),
+	.reg_errno = EOPNOTSUPP,
 };
 FIXTURE_VARIANT_ADD(target, nfit_partition) {
 	NFIT("PMF_NFIT_PART", 0, PMEMFLUSH_TARGET_BLOCK, 0),
+	.reg_errno = EOPNOTSUPP,
 };
 FIXTURE_VARIANT_ADD(target, nfit_btt) {
 	NFIT("PMF_NFIT_BTT", 0, PMEMFLUSH_TARGET_BTT, 0),
+	.reg_errno = EOPNOTSUPP,
 };
 FIXTURE_VARIANT_ADD(target, virtio_ext4_file) {
 	VIRTIO("PMF_VIRTIO_EXT4", 1, PMEMFLUSH_TARGET_FSDAX_FILE, 0,
@@ -202,16 +208,24 @@ TEST_F(target, query)
 	EXPECT_EQ(expect_flags, q.out_flags);
 }
 
-TEST_F(target, flush_reaches_region)
+/* NR_FLUSHES flushes of the target, by fd or by a registered id */
+static void flushes_reach_region(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(target) *self,
+				 const FIXTURE_VARIANT(target) *variant,
+				 int by_id)
 {
 	struct pmf_probe nvdimm_flush, generic_flush;
 	struct pmemflush_flush out;
 	struct pmemflush_query q;
-	long long fsyncs = 0;
+	long long fsyncs = 0, id = 0;
 	const char *count = variant->fsync_env ? getenv(variant->fsync_env) : NULL;
-	int i;
+	int i, rc;
 
 	ASSERT_EQ(0, pmf_query(self->dev, self->fd, &q));
+	if (by_id) {
+		id = pmf_register(self->dev, self->fd);
+		ASSERT_LT(0, id);
+	}
 	ASSERT_EQ(0, pmf_probe_start(&nvdimm_flush, "nvdimm_flush"));
 	ASSERT_EQ(0, pmf_probe_start(&generic_flush, "generic_nvdimm_flush"));
 	if (variant->fsync_env) {
@@ -222,7 +236,9 @@ TEST_F(target, flush_reaches_region)
 
 	for (i = 0; i < NR_FLUSHES; i++) {
 		memset(&out, 0xff, sizeof(out));
-		ASSERT_EQ(0, pmf_flush(self->dev, self->fd, 4096 * i, 4096, &out));
+		rc = by_id ? pmf_flush_id(self->dev, id, 4096 * i, 4096, &out) :
+			     pmf_flush(self->dev, self->fd, 4096 * i, 4096, &out);
+		ASSERT_EQ(0, rc);
 		EXPECT_EQ(q.region_id, out.region_id);
 		EXPECT_EQ(variant->flush_flags, out.out_flags);
 	}
@@ -234,6 +250,37 @@ TEST_F(target, flush_reaches_region)
 		EXPECT_EQ(fsyncs + NR_FLUSHES, pmf_read_ll(count));
 	pmf_probe_stop(&nvdimm_flush);
 	pmf_probe_stop(&generic_flush);
+	if (by_id)
+		EXPECT_EQ(0, pmf_unregister(self->dev, id));
+}
+
+TEST_F(target, flush_reaches_region)
+{
+	flushes_reach_region(_metadata, self, variant, 0);
+}
+
+/* an id flushes exactly what its fd does; QUERY by id says the same */
+TEST_F(target, by_id)
+{
+	struct pmemflush_query q, qid;
+	long long id;
+
+	if (variant->reg_errno) {
+		EXPECT_EQ(-1, pmf_register(self->dev, self->fd));
+		EXPECT_EQ(variant->reg_errno, errno);
+		return;
+	}
+	flushes_reach_region(_metadata, self, variant, 1);
+	id = pmf_register(self->dev, self->fd);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, pmf_query(self->dev, self->fd, &q));
+	ASSERT_EQ(0, pmf_query_id(self->dev, id, &qid));
+	EXPECT_EQ(0, memcmp(&q.region_id, &qid.region_id,
+			    sizeof(q) - offsetof(struct pmemflush_query, region_id)));
+	EXPECT_EQ(0, pmf_flush_id(self->dev, id, self->size - 1, 1, NULL));
+	EXPECT_EQ(-1, pmf_flush_id(self->dev, id, self->size - 1, 2, NULL));
+	EXPECT_EQ(ERANGE, errno);
+	EXPECT_EQ(0, pmf_unregister(self->dev, id));
 }
 
 TEST_F(target, range_end)

@@ -75,6 +75,88 @@ static inline int pmf_query(int dev, int fd, struct pmemflush_query *out)
 	return ioctl(dev, PMEMFLUSH_QUERY, out);
 }
 
+static inline int pmf_flush_id(int dev, __u32 id, __u64 offset, __u64 length,
+			       struct pmemflush_flush *out)
+{
+	struct pmemflush_flush arg = {
+		.size = sizeof(arg), .flags = PMEMFLUSH_BY_ID, .fd = (int)id,
+		.offset = offset, .length = length,
+	};
+	int ret = ioctl(dev, PMEMFLUSH_FLUSH, &arg);
+
+	if (out)
+		*out = arg;
+	return ret;
+}
+
+static inline int pmf_query_id(int dev, __u32 id, struct pmemflush_query *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->size = sizeof(*out);
+	out->flags = PMEMFLUSH_BY_ID;
+	out->fd = (int)id;
+	return ioctl(dev, PMEMFLUSH_QUERY, out);
+}
+
+/* PMEMFLUSH_REGISTER of @fd: the id, or -1 with errno */
+static inline long long pmf_register(int dev, int fd)
+{
+	struct pmemflush_register arg = { .size = sizeof(arg), .fd = fd };
+
+	return ioctl(dev, PMEMFLUSH_REGISTER, &arg) ? -1 : (long long)arg.id;
+}
+
+/* PMEMFLUSH_REGISTER by address range: the id, or -1 with errno */
+static inline long long pmf_register_addr(int dev, const void *addr,
+					  __u64 length, __u64 *offset)
+{
+	struct pmemflush_register arg = {
+		.size = sizeof(arg), .flags = PMEMFLUSH_BY_ADDR,
+		.addr = (__u64)(unsigned long)addr, .length = length,
+	};
+
+	if (ioctl(dev, PMEMFLUSH_REGISTER, &arg))
+		return -1;
+	if (offset)
+		*offset = arg.offset;
+	return arg.id;
+}
+
+static inline int pmf_unregister(int dev, __u32 id)
+{
+	struct pmemflush_unregister arg = { .size = sizeof(arg), .id = id };
+
+	return ioctl(dev, PMEMFLUSH_UNREGISTER, &arg);
+}
+
+/*
+ * The module's group-commit counters of region @region from debugfs:
+ * device flushes issued and completed. -1 when the region is not in use.
+ */
+#define PMF_DEBUGFS "/sys/kernel/debug/pmemflush"
+
+static inline int pmf_region_seq(int region, unsigned long long *issued,
+				 unsigned long long *completed)
+{
+	FILE *f = fopen(PMF_DEBUGFS "/regions", "r");
+	unsigned long long i, c, ok;
+	char line[256];
+	unsigned int r;
+	int found = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "region%u issued %llu completed %llu ok %llu",
+			   &r, &i, &c, &ok) == 4 && (int)r == region) {
+			*issued = i;
+			*completed = c;
+			found = 0;
+		}
+	fclose(f);
+	return found;
+}
+
 /* does a shared mapping of @fd accept MAP_SYNC (what the kernel says)? */
 static inline int pmf_map_sync_works(int fd)
 {

@@ -76,10 +76,21 @@ setup_qemu() {
 	mount_dax ext4 "$dev" /mnt/nfit-ext4
 	PMF_NFIT_EXT4=/mnt/nfit-ext4
 
+	# xfs with its realtime volume on another region (nv5): files in
+	# rt/ inherit the realtime flag, so their data lives there
+	r=$(find_region ACPI.NFIT 96)
+	rt=$(make_ns "$r" fsdax)
 	r=$(find_region ACPI.NFIT 512)
 	dev=$(make_ns "$r" fsdax)
-	mount_dax xfs "$dev" /mnt/nfit-xfs
+	mkdir -p /mnt/nfit-xfs
+	mkfs.xfs -q -f -m reflink=0 -r rtdev="/dev/$rt" "/dev/$dev"
+	mount -t xfs -o dax,noatime,rtdev="/dev/$rt" "/dev/$dev" /mnt/nfit-xfs
+	grep -q " /mnt/nfit-xfs .*dax" /proc/mounts ||
+		{ echo "setup: /mnt/nfit-xfs not mounted with dax" >&2; return 1; }
+	mkdir /mnt/nfit-xfs/rt
+	xfs_io -c 'chattr +t' /mnt/nfit-xfs/rt
 	PMF_NFIT_XFS=/mnt/nfit-xfs
+	PMF_NFIT_XFS_RT=/mnt/nfit-xfs/rt
 
 	r=$(find_region ACPI.NFIT 128)
 	dev=$(make_ns "$r" raw)

@@ -17,6 +17,8 @@ setup_stack
 # stay plain int3s, without the jump optimiser re-patching them later.
 echo 0 >/sys/kernel/tracing/options/record-cmd
 sysctl -qw debug.kprobes-optimization=0
+# the group-commit counters and the flush-window knob live in debugfs
+mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
 insmod "$PMF_MODULE"
 mkdir -p "$PMF_OUT/tap"
 for t in $(printf '%s\n' $PMF_SELFTESTS | grep "\.$PMF_STACK\$") \

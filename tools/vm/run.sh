@@ -41,10 +41,11 @@ mem=(-m 1G)
 dev=()
 preload=
 if [ "$stack" = qemu ]; then
-	mem=(-m 1G,slots=8,maxmem=6G -machine pc,nvdimm=on,nvdimm-persistence=mem-ctrl)
+	mem=(-m 1G,slots=10,maxmem=6G -machine pc,nvdimm=on,nvdimm-persistence=mem-ctrl)
 	# name:size:kind; guest-setup.sh finds each by provider and size
 	i=0
 	for d in nv0:192M:nvdimm nv1:256M:nvdimm nv2:512M:nvdimm nv3:128M:nvdimm nv4:144M:nvdimm \
+		 nv5:96M:nvdimm \
 		 vp0:320M:virtio-pmem-pci vp1:160M:virtio-pmem-pci; do
 		IFS=: read -r name size kind <<<"$d"
 		truncate -s "$size" "$out/img/$name"

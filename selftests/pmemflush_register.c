@@ -1,0 +1,657 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * PMEMFLUSH_REGISTER / UNREGISTER and the commands by id: what an id names,
+ * whom it belongs to, its limit, every rejection with its errno, the ABI's
+ * size rules, and (QEMU stack) registration by address range, group commit
+ * on virtio-pmem and unprivileged flush floods. Built once per VM stack
+ * (PMF_STACK_QEMU, PMF_STACK_NFIT_TEST); its main target is the stack's
+ * device-dax device.
+ */
+#include <grp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <linux/fs.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "pmemflush_test.h"
+
+static const char *devdax_path(void)
+{
+	const char *p = getenv("PMF_NFIT_DEVDAX");
+
+	return p ? p : getenv("PMF_HINTS_DEVDAX");
+}
+
+FIXTURE(reg)
+{
+	int dev;
+	int target;
+	struct pmemflush_query q;
+};
+
+FIXTURE_SETUP(reg)
+{
+	self->dev = open(PMEMFLUSH_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dev);
+	ASSERT_NE(NULL, devdax_path());
+	self->target = open(devdax_path(), O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->target);
+	ASSERT_EQ(0, pmf_query(self->dev, self->target, &self->q));
+	ASSERT_LT(1 << 20, self->q.target_size);
+}
+
+FIXTURE_TEARDOWN(reg)
+{
+	close(self->target);
+	close(self->dev);
+}
+
+/* an id flushes and describes exactly what its fd does */
+TEST_F(reg, by_id)
+{
+	struct pmemflush_flush by_fd, by_id;
+	struct pmemflush_query q;
+	__u64 size = self->q.target_size;
+	long long id = pmf_register(self->dev, self->target);
+
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, pmf_flush(self->dev, self->target, 0, 4096, &by_fd));
+	memset(&by_id, 0xff, sizeof(by_id));
+	ASSERT_EQ(0, pmf_flush_id(self->dev, id, 0, 4096, &by_id));
+	EXPECT_EQ(by_fd.region_id, by_id.region_id);
+	EXPECT_EQ(by_fd.out_flags, by_id.out_flags);
+	/* each call was served by a later device flush than the one before */
+	EXPECT_LT(by_fd.flush_seq, by_id.flush_seq);
+
+	ASSERT_EQ(0, pmf_query_id(self->dev, id, &q));
+	EXPECT_EQ(self->q.region_id, q.region_id);
+	EXPECT_EQ(self->q.has_flush, q.has_flush);
+	EXPECT_EQ(self->q.persistence_domain, q.persistence_domain);
+	EXPECT_EQ(self->q.target_kind, q.target_kind);
+	EXPECT_EQ(self->q.out_flags, q.out_flags);
+	EXPECT_EQ(size, q.target_size);
+
+	EXPECT_EQ(0, pmf_flush_id(self->dev, id, size, 0, NULL));
+	EXPECT_EQ(0, pmf_flush_id(self->dev, id, 0, size, NULL));
+	EXPECT_EQ(-1, pmf_flush_id(self->dev, id, size - 64, 65, NULL));
+	EXPECT_EQ(ERANGE, errno);
+	EXPECT_EQ(-1, pmf_flush_id(self->dev, id, ~0ULL, 2, NULL));
+	EXPECT_EQ(EOVERFLOW, errno);
+	EXPECT_EQ(0, pmf_unregister(self->dev, id));
+}
+
+TEST_F(reg, unregister)
+{
+	struct pmemflush_query q;
+	long long id = pmf_register(self->dev, self->target);
+
+	ASSERT_LT(0, id);
+	EXPECT_EQ(0, pmf_unregister(self->dev, id));
+	EXPECT_EQ(-1, pmf_flush_id(self->dev, id, 0, 0, NULL));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, pmf_query_id(self->dev, id, &q));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, pmf_unregister(self->dev, id));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, pmf_unregister(self->dev, 0));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, pmf_flush_id(self->dev, 0, 0, 0, NULL));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, pmf_flush_id(self->dev, PMEMFLUSH_MAX_IDS + 1, 0, 0, NULL));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+/* ids belong to the open file: its dups and forked children share them */
+TEST_F(reg, ids_belong_to_open_file)
+{
+	int other = open(PMEMFLUSH_DEV, O_RDWR | O_CLOEXEC);
+	int dup_dev = dup(self->dev);
+	long long id = pmf_register(self->dev, self->target), child_id;
+	int status, p[2];
+	pid_t pid;
+
+	ASSERT_LE(0, other);
+	ASSERT_LE(0, dup_dev);
+	ASSERT_LT(0, id);
+	EXPECT_EQ(-1, pmf_flush_id(other, id, 0, 4096, NULL));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(0, pmf_flush_id(dup_dev, id, 0, 4096, NULL));
+
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* the parent's id works here; an id made here works there */
+		child_id = pmf_register(self->dev, self->target);
+		if (write(p[1], &child_id, sizeof(child_id)) != sizeof(child_id))
+			_exit(2);
+		_exit(pmf_flush_id(self->dev, id, 0, 4096, NULL) ? 3 : 0);
+	}
+	ASSERT_EQ(sizeof(child_id), read(p[0], &child_id, sizeof(child_id)));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	ASSERT_LT(0, child_id);
+	EXPECT_NE(id, child_id);
+	EXPECT_EQ(0, pmf_flush_id(self->dev, child_id, 0, 4096, NULL));
+	EXPECT_EQ(0, pmf_unregister(self->dev, child_id));
+	close(p[0]);
+	close(p[1]);
+
+	/* the ids survive the close of one descriptor of the file */
+	close(dup_dev);
+	EXPECT_EQ(0, pmf_flush_id(self->dev, id, 0, 4096, NULL));
+	close(other);
+}
+
+TEST_F(reg, id_limit)
+{
+	long long id, first = 0;
+	int i, dev = open(PMEMFLUSH_DEV, O_RDWR | O_CLOEXEC);
+
+	ASSERT_LE(0, dev);
+	for (i = 0; i < PMEMFLUSH_MAX_IDS; i++) {
+		id = pmf_register(dev, self->target);
+		ASSERT_LT(0, id) TH_LOG("registration %d: %s", i, strerror(errno));
+		ASSERT_GE(PMEMFLUSH_MAX_IDS, id);
+		if (!first)
+			first = id;
+	}
+	EXPECT_EQ(-1, pmf_register(dev, self->target));
+	EXPECT_EQ(ENOSPC, errno);
+	EXPECT_EQ(0, pmf_unregister(dev, first));
+	EXPECT_EQ(first, pmf_register(dev, self->target));
+	EXPECT_EQ(0, pmf_flush_id(dev, first, 0, 64, NULL));
+	/* the last close drops them all */
+	EXPECT_EQ(0, close(dev));
+}
+
+TEST_F(reg, rejects)
+{
+	struct pmemflush_register arg;
+	char path[] = "/tmp/pmemflush-reg-XXXXXX";
+	int fd, p[2];
+
+	EXPECT_EQ(-1, pmf_register(self->dev, -1));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, pmf_register(self->dev, 1 << 20));
+	EXPECT_EQ(EBADF, errno);
+	fd = open(devdax_path(), O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, pmf_register(self->dev, fd));
+	EXPECT_EQ(EBADF, errno);
+	close(fd);
+	fd = open(devdax_path(), O_PATH | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, pmf_register(self->dev, fd));
+	EXPECT_EQ(EBADF, errno);
+	close(fd);
+
+	ASSERT_EQ(0, pipe(p));
+	EXPECT_EQ(-1, pmf_register(self->dev, p[1]));
+	EXPECT_EQ(ENODEV, errno);
+	close(p[0]);
+	close(p[1]);
+	EXPECT_EQ(-1, pmf_register(self->dev, self->dev));
+	EXPECT_EQ(ENODEV, errno);
+	fd = mkostemp(path, O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	unlink(path);
+	EXPECT_EQ(-1, pmf_register(self->dev, fd));
+	EXPECT_EQ(ENODEV, errno);
+	close(fd);
+
+	memset(&arg, 0, sizeof(arg));
+	arg.size = sizeof(arg);
+	arg.fd = self->target;
+	arg.flags = PMEMFLUSH_BY_ADDR << 1;
+	EXPECT_EQ(-1, ioctl(self->dev, PMEMFLUSH_REGISTER, &arg));
+	EXPECT_EQ(EINVAL, errno);
+	arg.flags = 0;
+	arg.id = 1;
+	EXPECT_EQ(-1, ioctl(self->dev, PMEMFLUSH_REGISTER, &arg));
+	EXPECT_EQ(EINVAL, errno);
+	arg.id = 0;
+	arg.length = 4096;	/* a range without PMEMFLUSH_BY_ADDR */
+	EXPECT_EQ(-1, ioctl(self->dev, PMEMFLUSH_REGISTER, &arg));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/*
+ * A page of zeroes followed by an inaccessible page: a struct whose @size
+ * reaches past the first page can only be refused unread.
+ */
+static char *guarded_page(void)
+{
+	char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (mprotect(p + 4096, 4096, PROT_NONE)) {
+		munmap(p, 8192);
+		return NULL;
+	}
+	return p;
+}
+
+/* @size of each command: first version, one byte short, a page, past it */
+TEST_F(reg, abi_sizes)
+{
+	static const unsigned long cmds[] = {
+		PMEMFLUSH_FLUSH, PMEMFLUSH_QUERY, PMEMFLUSH_REGISTER,
+		PMEMFLUSH_UNREGISTER,
+	};
+	static const __u32 ver0[] = {
+		PMEMFLUSH_FLUSH_SIZE_VER0, PMEMFLUSH_QUERY_SIZE_VER0,
+		PMEMFLUSH_REGISTER_SIZE_VER0, PMEMFLUSH_UNREGISTER_SIZE_VER0,
+	};
+	struct pmemflush_flush *f;
+	char *page = guarded_page();
+	unsigned int i;
+
+	ASSERT_NE(NULL, page);
+	EXPECT_EQ(offsetof(struct pmemflush_flush, flush_seq),
+		  PMEMFLUSH_FLUSH_SIZE_VER0);
+	EXPECT_EQ(sizeof(struct pmemflush_query), PMEMFLUSH_QUERY_SIZE_VER0);
+	EXPECT_EQ(sizeof(struct pmemflush_register),
+		  PMEMFLUSH_REGISTER_SIZE_VER0);
+	EXPECT_EQ(sizeof(struct pmemflush_unregister),
+		  PMEMFLUSH_UNREGISTER_SIZE_VER0);
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		memset(page, 0, 4096);
+		*(__u32 *)page = ver0[i] - 1;
+		EXPECT_EQ(-1, ioctl(self->dev, cmds[i], page));
+		EXPECT_EQ(EINVAL, errno) TH_LOG("command %u", i);
+		/* larger than a page: E2BIG, never EFAULT from the guard */
+		*(__u32 *)page = 4097;
+		EXPECT_EQ(-1, ioctl(self->dev, cmds[i], page));
+		EXPECT_EQ(E2BIG, errno) TH_LOG("command %u", i);
+		*(__u32 *)page = ~0U;
+		EXPECT_EQ(-1, ioctl(self->dev, cmds[i], page));
+		EXPECT_EQ(E2BIG, errno) TH_LOG("command %u", i);
+	}
+
+	/*
+	 * A binary built before flush_seq was appended: its 40 bytes end at
+	 * the guard page, so reading or writing one byte more is EFAULT.
+	 */
+	f = (struct pmemflush_flush *)(page + 4096 - PMEMFLUSH_FLUSH_SIZE_VER0);
+	memset(f, 0, PMEMFLUSH_FLUSH_SIZE_VER0);
+	f->size = PMEMFLUSH_FLUSH_SIZE_VER0;
+	f->fd = self->target;
+	f->length = 4096;
+	EXPECT_EQ(0, ioctl(self->dev, PMEMFLUSH_FLUSH, f));
+	EXPECT_EQ(self->q.region_id, f->region_id);
+	f->flags = PMEMFLUSH_BY_ID;	/* by id works at the old size too */
+	f->fd = pmf_register(self->dev, self->target);
+	ASSERT_LT(0, f->fd);
+	EXPECT_EQ(0, ioctl(self->dev, PMEMFLUSH_FLUSH, f));
+	EXPECT_EQ(0, pmf_unregister(self->dev, f->fd));
+
+	/* the whole page as the struct: the zero tail is fine */
+	memset(page, 0, 4096);
+	f = (struct pmemflush_flush *)page;
+	f->size = 4096;
+	f->fd = self->target;
+	EXPECT_EQ(0, ioctl(self->dev, PMEMFLUSH_FLUSH, f));
+	page[4095] = 1;
+	EXPECT_EQ(-1, ioctl(self->dev, PMEMFLUSH_FLUSH, f));
+	EXPECT_EQ(E2BIG, errno);
+	munmap(page, 8192);
+}
+
+#ifdef PMF_STACK_QEMU
+/*
+ * By address: a holder of a shared writable mapping registers without an
+ * fd. (Only on QEMU's pmem: nfit_test's must not be mapped.)
+ */
+TEST_F(reg, by_addr)
+{
+	const size_t len = 4 << 20, off = 2 << 20;
+	__u64 offset = ~0ULL;
+	char *p, *q;
+	long long id;
+	int fd = open(devdax_path(), O_RDWR | O_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+	ASSERT_NE(MAP_FAILED, p);
+	close(fd);	/* the mapping alone names the device */
+
+	id = pmf_register_addr(self->dev, p + 4096, 8192, &offset);
+	ASSERT_LT(0, id);
+	EXPECT_EQ(off + 4096, offset);
+	EXPECT_EQ(0, pmf_flush_id(self->dev, id, offset, 8192, NULL));
+
+	EXPECT_EQ(-1, pmf_register_addr(self->dev, p + len - 4096, 8192, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, pmf_register_addr(self->dev, p, 0, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, pmf_register_addr(self->dev, (void *)-4096L, 8192, NULL));
+	EXPECT_EQ(EOVERFLOW, errno);
+
+	/* the id names the file, not the mapping */
+	ASSERT_EQ(0, munmap(p, len));
+	EXPECT_EQ(-1, pmf_register_addr(self->dev, p, 4096, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, pmf_flush_id(self->dev, id, offset, 8192, NULL));
+
+	/* private, read-only and anonymous mappings are refused */
+	fd = open(devdax_path(), O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	q = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	EXPECT_EQ(-1, pmf_register_addr(self->dev, q, 4096, NULL));
+	EXPECT_EQ(EACCES, errno);
+	munmap(q, len);
+	close(fd);
+	q = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	EXPECT_EQ(-1, pmf_register_addr(self->dev, q, 4096, NULL));
+	EXPECT_EQ(EACCES, errno);
+	munmap(q, 8192);
+	/* shared anonymous memory is a shmem file: no pmem behind it */
+	q = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	EXPECT_EQ(-1, pmf_register_addr(self->dev, q, 4096, NULL));
+	EXPECT_EQ(ENODEV, errno);
+	munmap(q, 8192);
+	EXPECT_EQ(0, pmf_unregister(self->dev, id));
+}
+
+/* a DAX file by address, its fd closed: i_size bounds the id */
+TEST_F(reg, file_by_addr)
+{
+	char path[PATH_MAX];
+	__u64 offset;
+	long long id;
+	char *p;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/pmf-reg-addr", getenv("PMF_NFIT_EXT4"));
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 1 << 20));
+	p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	close(fd);
+	id = pmf_register_addr(self->dev, p, 1 << 20, &offset);
+	ASSERT_LT(0, id);
+	EXPECT_EQ(0, offset);
+	EXPECT_EQ(0, pmf_flush_id(self->dev, id, 0, 1 << 20, NULL));
+	EXPECT_EQ(-1, pmf_flush_id(self->dev, id, 0, (1 << 20) + 1, NULL));
+	EXPECT_EQ(ERANGE, errno);
+	munmap(p, 1 << 20);
+	/* the id holds the file: it grows and shrinks with it */
+	ASSERT_EQ(0, truncate(path, 2 << 20));
+	EXPECT_EQ(0, pmf_flush_id(self->dev, id, 0, 2 << 20, NULL));
+	EXPECT_EQ(0, pmf_unregister(self->dev, id));
+	unlink(path);
+}
+
+/*
+ * Group commit on virtio-pmem, where each device flush is one host fsync():
+ * eight threads flush one id. Every call must be served by a device flush
+ * issued after it began, every device flush must reach the host exactly
+ * once, and the threads must have shared them.
+ */
+#define GC_THREADS	8
+#define GC_CALLS	40
+
+struct gc {
+	int dev;
+	__u32 id;
+	int region;
+	int bad_seq, failed;
+};
+
+static void *gc_flusher(void *arg)
+{
+	struct gc *g = arg;
+	unsigned long long issued, completed;
+	struct pmemflush_flush out;
+	int i;
+
+	for (i = 0; i < GC_CALLS; i++) {
+		if (pmf_region_seq(g->region, &issued, &completed)) {
+			__atomic_add_fetch(&g->failed, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		if (pmf_flush_id(g->dev, g->id, 0, 64, &out)) {
+			__atomic_add_fetch(&g->failed, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		if (out.flush_seq < issued + 1) {
+			fprintf(stderr, "# served by flush %llu, %llu was issued before\n",
+				(unsigned long long)out.flush_seq, issued);
+			__atomic_add_fetch(&g->bad_seq, 1, __ATOMIC_RELAXED);
+		}
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(reg, group_commit, 300)
+{
+	const char *count = getenv("PMF_VIRTIO_DEVDAX_FSYNC");
+	unsigned long long issued0, completed0, issued1, completed1;
+	long long fsyncs0, fsyncs1, calls = GC_THREADS * GC_CALLS;
+	struct pmemflush_query q;
+	pthread_t t[GC_THREADS];
+	struct gc g = { .dev = self->dev };
+	long long id;
+	int fd, i;
+
+	ASSERT_NE(NULL, count);
+	fd = open(getenv("PMF_VIRTIO_DEVDAX"), O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	id = pmf_register(self->dev, fd);
+	close(fd);
+	ASSERT_LT(0, id);
+	g.id = id;
+	ASSERT_EQ(0, pmf_query_id(self->dev, id, &q));
+	g.region = q.region_id;
+	ASSERT_EQ(0, pmf_region_seq(g.region, &issued0, &completed0))
+		TH_LOG("no debugfs counters for region%d", g.region);
+	fsyncs0 = pmf_read_ll(count);
+
+	for (i = 0; i < GC_THREADS; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, gc_flusher, &g));
+	for (i = 0; i < GC_THREADS; i++)
+		pthread_join(t[i], NULL);
+
+	ASSERT_EQ(0, pmf_region_seq(g.region, &issued1, &completed1));
+	fsyncs1 = pmf_read_ll(count);
+	TH_LOG("%lld calls, %llu device flushes, %lld host fsyncs (%.2f per call)",
+	       calls, issued1 - issued0, fsyncs1 - fsyncs0,
+	       (double)(fsyncs1 - fsyncs0) / calls);
+	EXPECT_EQ(0, g.failed);
+	EXPECT_EQ(0, g.bad_seq);
+	EXPECT_EQ(issued1, completed1);
+	/* one host fsync per device flush, never one per waiter */
+	EXPECT_EQ((long long)(issued1 - issued0), fsyncs1 - fsyncs0);
+	EXPECT_GT(calls, fsyncs1 - fsyncs0);
+	EXPECT_LE(1, fsyncs1 - fsyncs0);
+	EXPECT_EQ(0, pmf_unregister(self->dev, id));
+}
+
+/*
+ * Four unprivileged processes flood virtio-pmem device-dax with flushes
+ * (a host fsync each). The region's sysfs reads that take its device lock
+ * and namespace reconfiguration
+ * must still complete: no flush holds a lock they need. Prints how long
+ * they took; the machines are too noisy to assert a bound.
+ */
+static void flood(const char *path)
+{
+	int dev = open(PMEMFLUSH_DEV, O_RDWR | O_CLOEXEC), fd = -1;
+
+	if (setgroups(0, NULL) || setgid(65534) || setuid(65534) || dev < 0)
+		_exit(2);
+	for (;;) {
+		if (fd < 0)
+			fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd >= 0 && pmf_flush(dev, fd, 0, 64, NULL) && errno == ENXIO) {
+			close(fd);
+			fd = -1;
+		}
+		if (fd < 0)
+			usleep(1000);
+	}
+}
+
+static double elapsed_ms(struct timespec *a)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (b.tv_sec - a->tv_sec) * 1e3 + (b.tv_nsec - a->tv_nsec) / 1e6;
+}
+
+/* worst read of @attr of 20, and one namespace disable/enable, in ms */
+static void reconfigure(struct __test_metadata *_metadata, const char *attr,
+			const char *ns, double ms[3])
+{
+	struct timespec ts;
+	char buf[64], cmd[160];
+	double t;
+	int i;
+
+	ms[0] = 0;
+	for (i = 0; i < 20; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		EXPECT_EQ(0, pmf_read_line(attr, buf, sizeof(buf)));
+		t = elapsed_ms(&ts);
+		ms[0] = t > ms[0] ? t : ms[0];
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(cmd, sizeof(cmd), "ndctl disable-namespace %s >/dev/null 2>&1", ns);
+	EXPECT_EQ(0, system(cmd));
+	ms[1] = elapsed_ms(&ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(cmd, sizeof(cmd), "ndctl enable-namespace %s >/dev/null 2>&1", ns);
+	EXPECT_EQ(0, system(cmd));
+	ms[2] = elapsed_ms(&ts);
+}
+
+TEST_F_TIMEOUT(reg, unprivileged_flood, 300)
+{
+	const char *path = getenv("PMF_VIRTIO_DEVDAX");
+	char attr[128], ns[64], cmd[160];
+	double quiet[3], flooded[3];
+	long long fsyncs0, fsyncs1;
+	struct pmemflush_query q;
+	pid_t pid[4];
+	struct stat st;
+	int i, fd;
+	FILE *p;
+
+	ASSERT_NE(NULL, path);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pmf_query(self->dev, fd, &q));
+	close(fd);
+	ASSERT_EQ(0, stat(path, &st));
+	/* what ndctl list -R reads; its show() takes the region's device lock */
+	snprintf(attr, sizeof(attr),
+		 "/sys/bus/nd/devices/region%u/max_available_extent", q.region_id);
+	/* the namespace of the device: ndctl names it in its listing */
+	snprintf(cmd, sizeof(cmd),
+		 "ndctl list -r region%u -N | sed -n 's/.*\"dev\":\"\\(namespace[0-9.]*\\)\".*/\\1/p'",
+		 q.region_id);
+	p = popen(cmd, "r");
+	ASSERT_NE(NULL, p);
+	ASSERT_NE(NULL, fgets(ns, sizeof(ns), p));
+	pclose(p);
+	ns[strcspn(ns, "\n")] = '\0';
+
+	reconfigure(_metadata, attr, ns, quiet);
+	ASSERT_EQ(0, chown(path, 65534, 65534));
+	fsyncs0 = pmf_read_ll(getenv("PMF_VIRTIO_DEVDAX_FSYNC"));
+	for (i = 0; i < 4; i++) {
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (!pid[i])
+			flood(path);
+	}
+	usleep(300000);
+	reconfigure(_metadata, attr, ns, flooded);
+	usleep(300000);
+	for (i = 0; i < 4; i++) {
+		kill(pid[i], SIGKILL);
+		waitpid(pid[i], NULL, 0);
+	}
+	fsyncs1 = pmf_read_ll(getenv("PMF_VIRTIO_DEVDAX_FSYNC"));
+	TH_LOG("quiet: max_available_extent read worst %.1f ms, disable-namespace %.1f ms, enable-namespace %.1f ms",
+	       quiet[0], quiet[1], quiet[2]);
+	TH_LOG("4 users flooding (%lld host fsyncs): read worst %.1f ms, disable %.1f ms, enable %.1f ms",
+	       fsyncs1 - fsyncs0, flooded[0], flooded[1], flooded[2]);
+	EXPECT_LT(0, fsyncs1 - fsyncs0);
+	/* the device is back under its name, and works */
+	EXPECT_EQ(0, chown(path, st.st_uid, st.st_gid));
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	EXPECT_LE(0, fd);
+	EXPECT_EQ(0, pmf_flush(self->dev, fd, 0, 64, NULL));
+	close(fd);
+}
+
+/*
+ * An XFS realtime file is DAX through the realtime device, on another
+ * region than the data device the superblock names: refused, not flushed
+ * in the wrong region. Its neighbour on the data device is flushed.
+ */
+TEST_F(reg, xfs_realtime)
+{
+	const char *dir = getenv("PMF_NFIT_XFS_RT");
+	char path[PATH_MAX];
+	struct fsxattr fsx;
+	struct statx stx;
+	static char buf[65536];
+	char *p;
+	int fd;
+
+	ASSERT_NE(NULL, dir);
+	snprintf(path, sizeof(path), "%s/pmf-rt", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(sizeof(buf), pwrite(fd, buf, sizeof(buf), 0));
+	ASSERT_EQ(0, fsync(fd));
+	/* the test means something only if the file is realtime and DAX */
+	ASSERT_EQ(0, ioctl(fd, FS_IOC_FSGETXATTR, &fsx));
+	ASSERT_TRUE(fsx.fsx_xflags & FS_XFLAG_REALTIME);
+	ASSERT_EQ(0, statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx));
+	ASSERT_TRUE(stx.stx_attributes & STATX_ATTR_DAX);
+
+	EXPECT_EQ(-1, pmf_flush(self->dev, fd, 0, 4096, NULL));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, pmf_register(self->dev, fd));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	p = mmap(NULL, sizeof(buf), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-1, pmf_register_addr(self->dev, p, 4096, NULL));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	munmap(p, sizeof(buf));
+	close(fd);
+	unlink(path);
+
+	snprintf(path, sizeof(path), "%s/../pmf-not-rt", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(sizeof(buf), pwrite(fd, buf, sizeof(buf), 0));
+	ASSERT_EQ(0, ioctl(fd, FS_IOC_FSGETXATTR, &fsx));
+	EXPECT_FALSE(fsx.fsx_xflags & FS_XFLAG_REALTIME);
+	EXPECT_EQ(0, pmf_flush(self->dev, fd, 0, 4096, NULL));
+	close(fd);
+	unlink(path);
+}
+#endif
+
+TEST_HARNESS_MAIN
