@@ -248,7 +248,9 @@ static int pmemflush_region_flush(struct pmemflush_region *r, u64 *seq)
 				r->err = rc;
 			else
 				r->ok = mine;
-			wake_up_all(&r->wait);
+			/* waiters queue without @lock: wq_has_sleeper() orders */
+			if (wq_has_sleeper(&r->wait))
+				wake_up_all(&r->wait);
 			continue;
 		}
 		spin_unlock(&r->lock);
