@@ -5,7 +5,8 @@
  * (deepflush_bench) and against Debian's PMDK libpmem2 (deepflush_bench.pmdk,
  * -DBENCH_PMDK), so both libraries run the same code in separate processes.
  *
- *   deepflush_bench floor   TARGET     null ioctl, FLUSH ioctl, sysfs, msync
+ *   deepflush_bench floor   TARGET     null ioctl, FLUSH ioctl by fd and by
+ *                                      id, sysfs, msync
  *   deepflush_bench pmem2   TARGET     pmem2_deep_flush on 64 B, 4 KiB, 2 MiB
  *                                      after a store, and store + flush timed
  *                                      together (4 KiB)
@@ -125,6 +126,7 @@ static int open_target(int *is_file)
 /* floor: what the kernel side costs, without any library */
 struct floor_ctx {
 	int dev, fd, sysfs;
+	__u32 id;
 	char *map;
 	size_t len;
 };
@@ -144,6 +146,33 @@ static int flush_ioctl(void *p)
 	};
 
 	return ioctl(c->dev, PMEMFLUSH_FLUSH, &arg);
+}
+
+static int flush_id_ioctl(void *p)
+{
+	struct floor_ctx *c = p;
+	struct pmemflush_flush arg = {
+		.size = sizeof(arg), .flags = PMEMFLUSH_BY_ID, .fd = c->id,
+		.offset = 0, .length = 64,
+	};
+
+	return ioctl(c->dev, PMEMFLUSH_FLUSH, &arg);
+}
+
+/* an id for @fd on the open /dev/pmemflush @dev, or 0 (errno set) */
+static __u32 register_fd(int dev, int fd)
+{
+	struct pmemflush_register arg = { .size = sizeof(arg), .fd = fd };
+
+	return ioctl(dev, PMEMFLUSH_REGISTER, &arg) ? 0 : arg.id;
+}
+
+static void unregister_id(int dev, __u32 id)
+{
+	struct pmemflush_unregister arg = { .size = sizeof(arg), .id = id };
+
+	if (id && ioctl(dev, PMEMFLUSH_UNREGISTER, &arg))
+		perror("PMEMFLUSH_UNREGISTER");
 }
 
 /* what PMDK does per call: read deep_flush, write "1" when it says 1 */
@@ -198,30 +227,56 @@ static int open_sysfs_deep_flush(int target_fd)
 	return fd >= 0 ? fd : open(path, O_RDONLY | O_CLOEXEC);
 }
 
+/* one timed call of fn into *ns */
+static int time_one(int (*fn)(void *), void *arg, uint64_t *ns)
+{
+	uint64_t t = now_ns();
+
+	if (fn(arg))
+		return -1;
+	*ns = now_ns() - t;
+	return 0;
+}
+
 static int bench_floor(void)
 {
 	struct floor_ctx c = { .sysfs = -1 };
-	static uint64_t ns[MAX_SAMPLES], ns2[MAX_SAMPLES];
-	int n, is_file;
+	static uint64_t ns[MAX_SAMPLES], ns2[MAX_SAMPLES], ns3[MAX_SAMPLES];
+	int n, i, by_id, is_file, reg_errno;
 
 	c.dev = open("/dev/pmemflush", O_RDWR | O_CLOEXEC);
 	c.fd = open_target(&is_file);
 	if (c.dev < 0 || c.fd < 0)
 		return 1;
-	/* interleaved, so that drift in the host's speed hits both alike */
+	/* registered once; FLUSH by id then skips resolving the fd */
+	c.id = register_fd(c.dev, c.fd);
+	reg_errno = errno;
+	/*
+	 * interleaved, so that drift in the host's speed hits all alike; the
+	 * flushes by fd and by id swap places every round, so that neither
+	 * always runs right after the null ioctl
+	 */
 	for (n = 0; n < MAX_SAMPLES; n++) {
-		uint64_t t = now_ns();
-
-		if (null_ioctl(&c))
+		if (time_one(null_ioctl, &c, &ns[n]))
 			return 1;
-		ns[n] = now_ns() - t;
-		t = now_ns();
-		if (flush_ioctl(&c))
-			return 1;
-		ns2[n] = now_ns() - t;
+		for (i = 0; i < 2; i++) {
+			by_id = (n + i) & 1;
+			if (by_id && !c.id)
+				continue;
+			if (time_one(by_id ? flush_id_ioctl : flush_ioctl, &c,
+				     by_id ? &ns3[n] : &ns2[n]))
+				return 1;
+		}
 	}
 	report("null_ioctl", "none", 0, ns, n, NULL);
 	report("flush_ioctl", "none", 64, ns2, n, NULL);
+	if (c.id)
+		report("flush_ioctl_id", "none", 64, ns3, n, NULL);
+	else
+		printf("{\"target\":\"%s\",\"op\":\"flush_ioctl_id\",\"absent\":true,"
+		       "\"error\":\"PMEMFLUSH_REGISTER: %s\"}\n", label,
+		       strerror(reg_errno));
+	unregister_id(c.dev, c.id);
 
 	/* read-only (0444) where the platform needs no flush: read it then */
 	c.sysfs = open_sysfs_deep_flush(c.fd);
