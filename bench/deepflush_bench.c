@@ -5,12 +5,15 @@
  * (deepflush_bench) and against Debian's PMDK libpmem2 (deepflush_bench.pmdk,
  * -DBENCH_PMDK), so both libraries run the same code in separate processes.
  *
- *   deepflush_bench floor   TARGET     null ioctl, FLUSH ioctl by fd and by
- *                                      id, sysfs, msync
- *   deepflush_bench pmem2   TARGET     pmem2_deep_flush on 64 B, 4 KiB, 2 MiB
- *                                      after a store, and store + flush timed
- *                                      together (4 KiB)
- *   deepflush_bench threads TARGET N   N threads of pmem2_deep_flush (64 B)
+ *   deepflush_bench floor     TARGET      null ioctl, FLUSH ioctl by fd and
+ *                                         by id, sysfs, msync
+ *   deepflush_bench pmem2     TARGET      pmem2_deep_flush on 64 B, 4 KiB,
+ *                                         2 MiB after a store, and store +
+ *                                         flush timed together (4 KiB)
+ *   deepflush_bench threads   TARGET N    N threads of pmem2_deep_flush (64 B)
+ *   deepflush_bench idthreads TARGET N... N threads of the FLUSH ioctl by id
+ *                                         (64 B) on one /dev/pmemflush and
+ *                                         one id, each count N in turn
  *
  * TARGET is a device-dax node or a file on a DAX filesystem (created and
  * filled to 4 MiB when missing). BENCH_NAME labels the output (default: the
@@ -46,6 +49,7 @@
 #define MIN_SAMPLES	1000	/* for ops under 100 us */
 #define FEW_SAMPLES	10	/* floor for slow ops */
 #define BUDGET_NS	4000000000ULL
+#define THREAD_SECONDS	3	/* each threads and idthreads run */
 
 static const char *target, *label;
 
@@ -465,7 +469,7 @@ static int bench_threads(int nthreads)
 		if (pthread_create(&tid[i], NULL, flusher, &t[i]))
 			return 1;
 	}
-	sleep(3);
+	sleep(THREAD_SECONDS);
 	stop = 1;
 	for (i = 0; i < nthreads; i++) {
 		pthread_join(tid[i], NULL);
@@ -483,10 +487,164 @@ static int bench_threads(int nthreads)
 	return err;
 }
 
+/*
+ * idthreads: N threads on one open /dev/pmemflush and one id, raw FLUSH of
+ * 64 B with no CPU flush: what group commit makes of concurrent callers.
+ * Several thread counts take turns in short slices, so that drift in the
+ * host's speed hits every count alike and their ratios stay fair.
+ */
+#define ID_ROUNDS	6	/* slices of THREAD_SECONDS per thread count */
+#define MAX_COUNTS	8
+
+struct id_thread_ctx {
+	int dev;
+	__u32 id;
+	volatile int *stop;
+	long ops;
+	__u64 seq_first, seq_last;	/* device flushes that served the calls */
+	int err;
+};
+
+/* what one thread count did over all its slices */
+struct id_result {
+	int nthreads;
+	long ops;
+	uint64_t ns;
+	long long fsyncs;	/* -1: no count file */
+	__u64 dev_flushes;
+};
+
+static void *id_flusher(void *p)
+{
+	struct id_thread_ctx *t = p;
+	struct pmemflush_flush arg;
+
+	while (!*t->stop) {
+		arg = (struct pmemflush_flush){
+			.size = sizeof(arg), .flags = PMEMFLUSH_BY_ID,
+			.fd = t->id, .offset = 0, .length = 64,
+		};
+		if (ioctl(t->dev, PMEMFLUSH_FLUSH, &arg)) {
+			t->err = errno;
+			break;
+		}
+		if (!t->ops || arg.flush_seq < t->seq_first)
+			t->seq_first = arg.flush_seq;
+		if (arg.flush_seq > t->seq_last)
+			t->seq_last = arg.flush_seq;
+		t->ops++;
+	}
+	return NULL;
+}
+
+/* one slice of @res->nthreads flushers, added to @res */
+static int id_slice(int dev, __u32 id, uint64_t slice_ns, struct id_result *res)
+{
+	struct timespec ts = {
+		.tv_sec = slice_ns / 1000000000ULL,
+		.tv_nsec = slice_ns % 1000000000ULL,
+	};
+	struct id_thread_ctx t[64];
+	volatile int stop = 0;
+	pthread_t tid[64];
+	__u64 first = UINT64_MAX, last = 0;
+	long long fs0, fs1;
+	uint64_t start;
+	long ops = 0;
+	int i, err = 0;
+
+	memset(t, 0, sizeof(t));
+	fs0 = read_count();
+	start = now_ns();
+	for (i = 0; i < res->nthreads; i++) {
+		t[i].dev = dev;
+		t[i].id = id;
+		t[i].stop = &stop;
+		if (pthread_create(&tid[i], NULL, id_flusher, &t[i]))
+			return -1;
+	}
+	nanosleep(&ts, NULL);
+	stop = 1;
+	for (i = 0; i < res->nthreads; i++) {
+		pthread_join(tid[i], NULL);
+		if (t[i].err) {
+			fprintf(stderr, "PMEMFLUSH_FLUSH by id: %s\n",
+				strerror(t[i].err));
+			err = -1;
+		}
+		if (!t[i].ops)
+			continue;
+		ops += t[i].ops;
+		if (t[i].seq_first < first)
+			first = t[i].seq_first;
+		if (t[i].seq_last > last)
+			last = t[i].seq_last;
+	}
+	res->ns += now_ns() - start;
+	fs1 = read_count();
+	res->ops += ops;
+	if (ops)
+		res->dev_flushes += last - first + 1;
+	if (fs0 < 0 || fs1 < 0)
+		res->fsyncs = -1;
+	else if (res->fsyncs >= 0)
+		res->fsyncs += fs1 - fs0;
+	return err;
+}
+
+static int bench_idthreads(int ncounts, char **counts)
+{
+	struct id_result res[MAX_COUNTS];
+	uint64_t slice_ns = THREAD_SECONDS * 1000000000ULL / ID_ROUNDS;
+	int dev, fd, i, k, round, is_file;
+	__u32 id;
+
+	if (ncounts < 1 || ncounts > MAX_COUNTS)
+		return 2;
+	memset(res, 0, sizeof(res));
+	for (i = 0; i < ncounts; i++) {
+		res[i].nthreads = atoi(counts[i]);
+		if (res[i].nthreads < 1 || res[i].nthreads > 64)
+			return 2;
+	}
+	dev = open("/dev/pmemflush", O_RDWR | O_CLOEXEC);
+	fd = open_target(&is_file);
+	if (dev < 0 || fd < 0)
+		return 1;
+	id = register_fd(dev, fd);
+	if (!id) {
+		perror("PMEMFLUSH_REGISTER");
+		return 1;
+	}
+	/* every other round runs the counts in reverse order */
+	for (round = 0; round < ID_ROUNDS; round++) {
+		for (k = 0; k < ncounts; k++) {
+			i = round & 1 ? ncounts - 1 - k : k;
+			if (id_slice(dev, id, slice_ns, &res[i]))
+				return 1;
+		}
+	}
+	for (i = 0; i < ncounts; i++) {
+		struct id_result *r = &res[i];
+
+		printf("{\"target\":\"%s\",\"op\":\"idthreads\",\"library\":\"none\","
+		       "\"threads\":%d,\"rounds\":%d,\"ops\":%ld,\"ops_per_s\":%.1f,"
+		       "\"fsync_per_op\":%.3f,\"dev_flush_per_op\":%.3f}\n",
+		       label, r->nthreads, ID_ROUNDS, r->ops,
+		       r->ops * 1e9 / r->ns,
+		       r->fsyncs >= 0 && r->ops ? (double)r->fsyncs / r->ops : -1.0,
+		       r->ops ? (double)r->dev_flushes / r->ops : -1.0);
+	}
+	unregister_id(dev, id);
+	close(fd);
+	close(dev);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s floor|pmem2|threads TARGET [N]\n", argv[0]);
+		fprintf(stderr, "usage: %s floor|pmem2|threads|idthreads TARGET [N...]\n", argv[0]);
 		return 2;
 	}
 	target = argv[2];
@@ -497,6 +655,8 @@ int main(int argc, char **argv)
 		return bench_pmem2();
 	if (!strcmp(argv[1], "threads") && argc == 4)
 		return bench_threads(atoi(argv[3]));
+	if (!strcmp(argv[1], "idthreads"))
+		return bench_idthreads(argc - 3, argv + 3);
 	fprintf(stderr, "%s: unknown mode %s\n", argv[0], argv[1]);
 	return 2;
 }

@@ -35,5 +35,8 @@ for t in "${targets[0]}" "${targets[4]}"; do
 	for n in 1 2 4 8; do
 		run "$name" "$path" "$count" "$PMF_BENCH" threads "$path" $n
 	done
+	# group commit: raw FLUSH by id, one /dev/pmemflush and one id shared;
+	# one run, so that the thread counts take turns
+	run "$name" "$path" "$count" "$PMF_BENCH" idthreads "$path" 1 2 4 8
 done
 uname -r >"$PMF_OUT/guest-kernel"
