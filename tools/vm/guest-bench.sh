@@ -13,7 +13,7 @@ out=$PMF_OUT/bench.jsonl
 run() {	# name path fsync-count-file mode [args]
 	local name=$1 path=$2 count=$3
 	shift 3
-	log "bench $name: $*"
+	log "bench $name (${SECONDS}s in): $*"
 	BENCH_NAME=$name BENCH_FSYNC_COUNT=$count "$@" >>"$out"
 }
 
@@ -39,4 +39,5 @@ for t in "${targets[0]}" "${targets[4]}"; do
 	# one run, so that the thread counts take turns
 	run "$name" "$path" "$count" "$PMF_BENCH" idthreads "$path" 1 2 4 8
 done
+log "bench: done (${SECONDS}s)"
 uname -r >"$PMF_OUT/guest-kernel"
