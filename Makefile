@@ -25,7 +25,7 @@ WFLAGS	:= -Wall -Wextra -Werror
 UCFLAGS	= $(CFLAGS) $(WFLAGS) -std=gnu11 -D_GNU_SOURCE -Iinclude/uapi -Iinclude
 
 # *_test run on every VM stack; NAME.STACK only on that stack
-SELFTESTS := pmemflush_dev_test pmemflush_flush_test \
+SELFTESTS := pmemflush_dev_test pmemflush_flush_test pmemflush_kapi_test \
 	     pmemflush_targets.qemu pmemflush_targets.nfit_test \
 	     pmemflush_register.qemu pmemflush_register.nfit_test \
 	     libpmemflush_vm.qemu libpmemflush_vm.nfit_test
@@ -43,10 +43,11 @@ deps:
 # Kbuild writes objects next to the sources, so each kernel gets a shadow
 # tree of links and the same checkout builds for 6.1 and 6.12 side by side.
 module:
-	@mkdir -p $(MODB)/kmod
+	@mkdir -p $(MODB)/kmod $(MODB)/selftests
 	@ln -sfn $(CURDIR)/Kbuild $(MODB)/Kbuild
 	@ln -sfn $(CURDIR)/include $(MODB)/include
-	@for f in kmod/*.[ch]; do ln -sfn $(CURDIR)/$$f $(MODB)/$$f; done
+	@for f in kmod/*.[ch] selftests/test_pmemflush.c; do \
+		ln -sfn $(CURDIR)/$$f $(MODB)/$$f; done
 	$(MAKE) -C $(KDIR) M=$(MODB) $(KBUILD_EXTRA) modules
 
 userspace: selftests $(B)/fsync-count.so lib hosttests compat benchprogs

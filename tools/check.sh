@@ -47,6 +47,7 @@ for series in $series_list; do
 		rc=0
 		tools/vm/run.sh "$kver" $stack "$out" tools/vm/guest-tests.sh \
 			PMF_MODULE="$b/mod-$kver/pmemflush.ko" \
+			PMF_KAPI_MODULE="$b/mod-$kver/test_pmemflush.ko" \
 			PMF_NFIT_DIR="$nfit/src/tools/testing/nvdimm" \
 			PMF_SELFTESTS="$(echo $selftests)" \
 			PMF_COMPAT_PMDK="$b/compat/pmem2_compat-pmdk" \

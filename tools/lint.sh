@@ -27,7 +27,8 @@ step() {	# description command...
 
 checkpatch() {
 	"$ksrc/scripts/checkpatch.pl" --strict --no-tree --quiet \
-		-f kmod/*.[ch] include/uapi/linux/*.h
+		-f kmod/*.[ch] include/linux/*.h include/uapi/linux/*.h \
+		selftests/test_pmemflush.c
 }
 
 # a kernel build whose output has no warning from our files
