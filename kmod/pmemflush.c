@@ -430,11 +430,8 @@ static int pmemflush_resolve_bdev(struct block_device *bdev,
 
 	/* NULL holder: look the dax_device up without claiming it */
 	t->dax_dev = fs_dax_get_by_bdev(bdev, &start_off, NULL, NULL);
-	if (!t->dax_dev) {
-		if (reg)
-			return -EOPNOTSUPP;
+	if (!t->dax_dev)
 		t->disk = disk;
-	}
 	rc = pmemflush_live_enter(t, &cookie);
 	if (rc)
 		goto err;
@@ -446,6 +443,12 @@ static int pmemflush_resolve_bdev(struct block_device *bdev,
 	rc = pmemflush_bind_region(t, rdev);
 	if (rc)
 		goto err;
+	/* a pmem disk, but nothing a registration may hold */
+	if (reg && !t->dax_dev) {
+		pmemflush_region_put(t->region);
+		t->region = NULL;
+		return -EOPNOTSUPP;
+	}
 	t->size = bdev_nr_bytes(bdev);
 	return 0;
 err:
@@ -536,11 +539,11 @@ static int pmemflush_do_flush(struct pmemflush_target *t, struct file *file,
 	return rc;
 }
 
-static struct pmemflush_target *pmemflush_target_alloc(void)
+static struct pmemflush_target *pmemflush_target_alloc(gfp_t gfp)
 {
 	struct pmemflush_target *t;
 
-	t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
+	t = kzalloc(sizeof(*t), gfp);
 	if (t)
 		kref_init(&t->kref);
 	return t;
@@ -553,6 +556,23 @@ static void pmemflush_target_release(struct kref *kref)
 
 	pmemflush_unresolve(t);
 	kfree_rcu(t, rcu);
+}
+
+/* a registered target of @file, allocated with @gfp */
+static struct pmemflush_target *pmemflush_target_new(struct file *file,
+						     gfp_t gfp)
+{
+	struct pmemflush_target *t = pmemflush_target_alloc(gfp);
+	int rc;
+
+	if (!t)
+		return ERR_PTR(-ENOMEM);
+	rc = pmemflush_resolve(file, t, true);
+	if (rc) {
+		kfree(t);
+		return ERR_PTR(rc);
+	}
+	return t;
 }
 
 /**
@@ -568,17 +588,8 @@ static void pmemflush_target_release(struct kref *kref)
  */
 struct pmemflush_target *pmemflush_target_get_file(struct file *file)
 {
-	struct pmemflush_target *t = pmemflush_target_alloc();
-	int rc;
-
-	if (!t)
-		return ERR_PTR(-ENOMEM);
-	rc = pmemflush_resolve(file, t, true);
-	if (rc) {
-		kfree(t);
-		return ERR_PTR(rc);
-	}
-	return t;
+	/* a driver's object, not the current task's */
+	return pmemflush_target_new(file, GFP_KERNEL);
 }
 EXPORT_SYMBOL_GPL(pmemflush_target_get_file);
 
@@ -594,7 +605,7 @@ EXPORT_SYMBOL_GPL(pmemflush_target_get_file);
  */
 struct pmemflush_target *pmemflush_target_get_bdev(struct block_device *bdev)
 {
-	struct pmemflush_target *t = pmemflush_target_alloc();
+	struct pmemflush_target *t = pmemflush_target_alloc(GFP_KERNEL);
 	int rc;
 
 	if (!t)
@@ -707,7 +718,7 @@ static struct pmemflush_target *pmemflush_devdax_cached(struct pmemflush_ctx *ct
 	if (i < PMEMFLUSH_FD_CACHE)
 		return t;
 
-	t = pmemflush_target_alloc();
+	t = pmemflush_target_alloc(GFP_KERNEL_ACCOUNT);
 	if (!t)
 		return ERR_PTR(-ENOMEM);
 	rc = pmemflush_resolve_devdax(file, t);
@@ -927,7 +938,7 @@ static int pmemflush_ioctl_register(struct pmemflush_ctx *ctx,
 	}
 	if (IS_ERR(file))
 		return PTR_ERR(file);
-	t = pmemflush_target_get_file(file);
+	t = pmemflush_target_new(file, GFP_KERNEL_ACCOUNT);
 	fput(file);
 	if (IS_ERR(t))
 		return PTR_ERR(t);

@@ -165,6 +165,9 @@ TEST_F(flush, loop_disk)
 	EXPECT_LE(0, fd);
 	EXPECT_EQ(-1, pmf_flush(self->dev, fd, 0, 0, NULL));
 	EXPECT_EQ(ENODEV, errno);
+	/* not "cannot be registered": not pmem at all */
+	EXPECT_EQ(-1, pmf_register(self->dev, fd));
+	EXPECT_EQ(ENODEV, errno);
 	close(fd);
 	snprintf(cmd, sizeof(cmd), "losetup -d %s", loop);
 	EXPECT_EQ(0, system(cmd));
