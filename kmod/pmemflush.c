@@ -57,6 +57,7 @@ struct pmemflush_region {
 	u32 id;
 	s32 has_flush;
 	bool async;
+	bool device_flush;	/* has_flush == 1 or async: worth sharing */
 	spinlock_t lock;	/* the fields below */
 	wait_queue_head_t wait;
 	bool busy;
@@ -88,9 +89,12 @@ struct pmemflush_target {
 
 /* per open /dev/pmemflush: registered ids and device-dax targets by fd */
 #define PMEMFLUSH_FD_CACHE 4
+/* the first ids are also in a flat table, as io_uring's registered files */
+#define PMEMFLUSH_FLAT_IDS 64
 
 struct pmemflush_ctx {
 	struct xarray ids;
+	struct pmemflush_target __rcu *flat[PMEMFLUSH_FLAT_IDS];
 	spinlock_t cache_lock;	/* writers of @cache */
 	unsigned int cache_next;
 	struct pmemflush_target __rcu *cache[PMEMFLUSH_FD_CACHE];
@@ -107,6 +111,7 @@ static struct vfsmount *pmemflush_sysfs;
 static struct dentry *pmemflush_debugfs;
 /* debugfs knob: sleep between the liveness check and the device flush */
 static u32 pmemflush_flush_delay_us;
+static atomic_t pmemflush_in_window;
 
 static bool dev_on_bus(struct device *dev, const char *bus)
 {
@@ -200,6 +205,7 @@ static struct pmemflush_region *pmemflush_region_get(struct device *rdev)
 	r->id = id;
 	r->has_flush = nvdimm_has_flush(r->nd_region);
 	r->async = !is_nvdimm_sync(r->nd_region);
+	r->device_flush = r->has_flush == 1 || r->async;
 
 	xa_lock(&pmemflush_regions);
 	old = xa_load(&pmemflush_regions, id);
@@ -224,12 +230,20 @@ static struct pmemflush_region *pmemflush_region_get(struct device *rdev)
  * Group commit: return once a device flush that started after this call
  * began has completed, running it if none is running. The caller keeps the
  * target alive (see the top of this file); no lock is held across
- * nvdimm_flush().
+ * nvdimm_flush(). A synchronous region without flush hints has no device
+ * flush to share: nvdimm_flush() only issues barriers, which must run on
+ * the caller's CPU, so each caller runs it (@seq 0).
  */
 static int pmemflush_region_flush(struct pmemflush_region *r, u64 *seq)
 {
 	u64 need, mine;
 	int rc;
+
+	if (!r->device_flush) {
+		*seq = 0;
+		rc = nvdimm_flush(r->nd_region, NULL);
+		return rc < 0 ? rc : 0;
+	}
 
 	spin_lock(&r->lock);
 	need = r->issued + 1;
@@ -238,8 +252,6 @@ static int pmemflush_region_flush(struct pmemflush_region *r, u64 *seq)
 			r->busy = true;
 			mine = ++r->issued;
 			spin_unlock(&r->lock);
-			if (unlikely(READ_ONCE(pmemflush_flush_delay_us)))
-				fsleep(READ_ONCE(pmemflush_flush_delay_us));
 			rc = nvdimm_flush(r->nd_region, NULL);
 			spin_lock(&r->lock);
 			r->busy = false;
@@ -520,11 +532,23 @@ static u64 pmemflush_target_size(struct pmemflush_target *t, struct file *file)
 	return t->size;
 }
 
+/*
+ * The debugfs knob's widened window between the liveness check and the
+ * device flush; "in_window" counts the flushes inside it, so that a test
+ * starts a teardown once one is.
+ */
+static void pmemflush_flush_window(void)
+{
+	atomic_inc(&pmemflush_in_window);
+	fsleep(READ_ONCE(pmemflush_flush_delay_us));
+}
+
 /* range check, liveness, group-committed region flush */
 static int pmemflush_do_flush(struct pmemflush_target *t, struct file *file,
 			      u64 offset, u64 length, u64 *seq)
 {
 	int rc, cookie;
+	bool widened;
 	u64 end;
 
 	if (check_add_overflow(offset, length, &end))
@@ -534,7 +558,12 @@ static int pmemflush_do_flush(struct pmemflush_target *t, struct file *file,
 	rc = pmemflush_live_enter(t, &cookie);
 	if (rc)
 		return rc;
+	widened = unlikely(READ_ONCE(pmemflush_flush_delay_us));
+	if (widened)
+		pmemflush_flush_window();
 	rc = pmemflush_region_flush(t->region, seq);
+	if (widened)
+		atomic_dec(&pmemflush_in_window);
 	pmemflush_live_exit(t, cookie);
 	return rc;
 }
@@ -676,6 +705,17 @@ static int pmemflush_copy_out(void __user *argp, const void *karg,
 		-EFAULT : 0;
 }
 
+/* the registered target @id, under rcu_read_lock(), not referenced */
+static struct pmemflush_target *pmemflush_ctx_find(struct pmemflush_ctx *ctx,
+						   u32 id)
+{
+	struct pmemflush_target *t = NULL;
+
+	if (id < PMEMFLUSH_FLAT_IDS)
+		t = rcu_dereference(ctx->flat[id]);
+	return t ?: xa_load(&ctx->ids, id);
+}
+
 /* the registered target @id, referenced */
 static struct pmemflush_target *pmemflush_ctx_lookup(struct pmemflush_ctx *ctx,
 						     u32 id)
@@ -683,7 +723,7 @@ static struct pmemflush_target *pmemflush_ctx_lookup(struct pmemflush_ctx *ctx,
 	struct pmemflush_target *t;
 
 	rcu_read_lock();
-	t = xa_load(&ctx->ids, id);
+	t = pmemflush_ctx_find(ctx, id);
 	if (t && !kref_get_unless_zero(&t->kref))
 		t = NULL;
 	rcu_read_unlock();
@@ -787,21 +827,119 @@ static u32 pmemflush_flush_flags(struct pmemflush_region *r)
 	return r->has_flush == 1 || r->async ? PMEMFLUSH_FLUSHED_DEVICE : 0;
 }
 
+/*
+ * FLUSH by id on a region without a device flush (synchronous, no flush
+ * hints: in-tree flush callbacks, virtio-pmem's and papr_scm's, come with
+ * ND_REGION_ASYNC), where nvdimm_flush() is generic_nvdimm_flush()'s
+ * barriers and does not sleep: the whole call runs under rcu_read_lock(),
+ * which keeps the target alive without taking a reference. A target, its
+ * region object, its file and dax inode are all freed after a grace period
+ * (kfree_rcu() here; the VFS frees files and inodes through RCU). -EAGAIN:
+ * not such a call.
+ */
+static int pmemflush_flush_barriers(struct pmemflush_ctx *ctx,
+				    struct pmemflush_flush *arg)
+{
+	struct pmemflush_target *t;
+	int rc, cookie;
+	u64 end;
+
+	if (unlikely(READ_ONCE(pmemflush_flush_delay_us)))
+		return -EAGAIN;
+	rcu_read_lock();
+	t = pmemflush_ctx_find(ctx, arg->fd);
+	rc = -EAGAIN;
+	if (!t || t->region->device_flush)
+		goto out;
+	rc = -EOVERFLOW;
+	if (check_add_overflow(arg->offset, arg->length, &end))
+		goto out;
+	rc = -ERANGE;
+	if (end > pmemflush_target_size(t, NULL))
+		goto out;
+	/* registered targets all have a dax_device: no queue to enter */
+	rc = pmemflush_live_enter(t, &cookie);
+	if (rc)
+		goto out;
+	rc = nvdimm_flush(t->region->nd_region, NULL);
+	pmemflush_live_exit(t, cookie);
+	if (rc > 0)
+		rc = 0;
+	arg->region_id = t->region->id;
+	arg->out_flags = pmemflush_flush_flags(t->region);
+	arg->flush_seq = 0;
+out:
+	rcu_read_unlock();
+	return rc;
+}
+
+/* FLUSH's outputs alone are written back, those that @usize holds */
+static int pmemflush_flush_out(struct pmemflush_flush __user *uarg,
+			       const struct pmemflush_flush *arg, u32 usize)
+{
+	if (!user_access_begin(&uarg->region_id,
+			       min_t(size_t, sizeof(*arg), usize) -
+			       offsetof(struct pmemflush_flush, region_id)))
+		return -EFAULT;
+	unsafe_put_user(arg->region_id, &uarg->region_id, fault);
+	unsafe_put_user(arg->out_flags, &uarg->out_flags, fault);
+	if (usize >= offsetofend(struct pmemflush_flush, flush_seq))
+		unsafe_put_user(arg->flush_seq, &uarg->flush_seq, fault);
+	user_access_end();
+	return 0;
+fault:
+	user_access_end();
+	return -EFAULT;
+}
+
+/*
+ * Read a FLUSH struct of today's size field by field within one user access
+ * window: the per-call path's copy in, cheaper than get_user() and
+ * copy_struct_from_user()'s string copy. False for any other size or a
+ * fault: pmemflush_copy_in() then decides.
+ */
+static bool pmemflush_flush_in(struct pmemflush_flush *arg,
+			       struct pmemflush_flush __user *uarg)
+{
+	if (!user_access_begin(uarg, sizeof(*uarg)))
+		return false;
+	unsafe_get_user(arg->size, &uarg->size, fault);
+	if (arg->size != sizeof(*arg))
+		goto fault;
+	unsafe_get_user(arg->flags, &uarg->flags, fault);
+	unsafe_get_user(arg->fd, &uarg->fd, fault);
+	unsafe_get_user(arg->__reserved, &uarg->__reserved, fault);
+	unsafe_get_user(arg->offset, &uarg->offset, fault);
+	unsafe_get_user(arg->length, &uarg->length, fault);
+	user_access_end();
+	return true;
+fault:
+	user_access_end();
+	return false;
+}
+
 static int pmemflush_ioctl_flush(struct pmemflush_ctx *ctx, void __user *argp)
 {
 	struct pmemflush_target stack, *t;
 	struct pmemflush_flush arg;
 	struct file *file;
-	u32 usize;
+	u32 usize = sizeof(arg);
 	int rc;
 
-	rc = pmemflush_copy_in(&arg, sizeof(arg), PMEMFLUSH_FLUSH_SIZE_VER0,
-			       argp, &usize);
-	if (rc)
-		return rc;
+	if (!pmemflush_flush_in(&arg, argp)) {
+		rc = pmemflush_copy_in(&arg, sizeof(arg),
+				       PMEMFLUSH_FLUSH_SIZE_VER0, argp, &usize);
+		if (rc)
+			return rc;
+	}
 	if (arg.flags & ~PMEMFLUSH_BY_ID || arg.__reserved)
 		return -EINVAL;
 
+	if (arg.flags & PMEMFLUSH_BY_ID) {
+		rc = pmemflush_flush_barriers(ctx, &arg);
+		if (rc != -EAGAIN)
+			return rc ?: pmemflush_flush_out(argp, &arg, usize);
+	}
 	t = pmemflush_cmd_get(ctx, arg.flags, arg.fd, &stack, &file);
 	if (IS_ERR(t))
 		return PTR_ERR(t);
@@ -810,7 +948,7 @@ static int pmemflush_ioctl_flush(struct pmemflush_ctx *ctx, void __user *argp)
 	if (!rc) {
 		arg.region_id = t->region->id;
 		arg.out_flags = pmemflush_flush_flags(t->region);
-		rc = pmemflush_copy_out(argp, &arg, sizeof(arg), usize);
+		rc = pmemflush_flush_out(argp, &arg, usize);
 	}
 	pmemflush_cmd_put(t, &stack, file);
 	return rc;
@@ -911,6 +1049,21 @@ static struct file *pmemflush_vma_file(u64 addr, u64 length, u64 *offset)
 	return file;
 }
 
+/* drop @id; false when it was not there */
+static bool pmemflush_drop_id(struct pmemflush_ctx *ctx, u32 id)
+{
+	struct pmemflush_target *t;
+
+	/* the flat slot first, so that no lookup finds it after the put */
+	xa_lock(&ctx->ids);
+	t = __xa_erase(&ctx->ids, id);
+	if (t && id < PMEMFLUSH_FLAT_IDS)
+		RCU_INIT_POINTER(ctx->flat[id], NULL);
+	xa_unlock(&ctx->ids);
+	pmemflush_target_put(t);
+	return t;
+}
+
 static int pmemflush_ioctl_register(struct pmemflush_ctx *ctx,
 				    void __user *argp)
 {
@@ -949,10 +1102,15 @@ static int pmemflush_ioctl_register(struct pmemflush_ctx *ctx,
 		pmemflush_target_put(t);
 		return rc == -EBUSY ? -ENOSPC : rc;
 	}
+	/* under the lock that orders it against pmemflush_drop_id() */
+	xa_lock(&ctx->ids);
+	if (id < PMEMFLUSH_FLAT_IDS && xa_load(&ctx->ids, id) == t)
+		rcu_assign_pointer(ctx->flat[id], t);
+	xa_unlock(&ctx->ids);
 	arg.id = id;
 	rc = pmemflush_copy_out(argp, &arg, sizeof(arg), usize);
 	if (rc)
-		pmemflush_target_put(xa_erase(&ctx->ids, id));
+		pmemflush_drop_id(ctx, id);
 	return rc;
 }
 
@@ -960,7 +1118,6 @@ static int pmemflush_ioctl_unregister(struct pmemflush_ctx *ctx,
 				      void __user *argp)
 {
 	struct pmemflush_unregister arg;
-	struct pmemflush_target *t;
 	u32 usize;
 	int rc;
 
@@ -970,11 +1127,7 @@ static int pmemflush_ioctl_unregister(struct pmemflush_ctx *ctx,
 		return rc;
 	if (arg.flags || arg.__reserved)
 		return -EINVAL;
-	t = xa_erase(&ctx->ids, arg.id);
-	if (!t)
-		return -ENOENT;
-	pmemflush_target_put(t);
-	return 0;
+	return pmemflush_drop_id(ctx, arg.id) ? 0 : -ENOENT;
 }
 
 static long pmemflush_char_ioctl(struct file *file, unsigned int cmd,
@@ -1087,6 +1240,8 @@ static int __init pmemflush_init(void)
 			    &pmemflush_regions_fops);
 	debugfs_create_u32("flush_delay_us", 0600, pmemflush_debugfs,
 			   &pmemflush_flush_delay_us);
+	debugfs_create_atomic_t("in_window", 0400, pmemflush_debugfs,
+				&pmemflush_in_window);
 	return 0;
 }
 

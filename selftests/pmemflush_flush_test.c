@@ -608,10 +608,8 @@ static void *window_flusher(void *arg)
 }
 
 static void teardown_in_window(struct __test_metadata *_metadata, int dev,
-			       int region_id, const char *drv,
-			       const char *victim)
+			       const char *drv, const char *victim)
 {
-	unsigned long long issued, completed;
 	struct window w = { .dev = dev };
 	pthread_t t;
 	long long id;
@@ -623,21 +621,16 @@ static void teardown_in_window(struct __test_metadata *_metadata, int dev,
 	close(fd);
 	ASSERT_LT(0, id);
 	w.id = id;
+	ASSERT_EQ(0, pmf_read_ll(PMF_DEBUGFS "/in_window"));
 	ASSERT_EQ(0, pmf_write_file(PMF_DEBUGFS "/flush_delay_us", "200000",
 				    O_TRUNC));
 	ASSERT_EQ(0, pthread_create(&t, NULL, window_flusher, &w));
-	/* in the window: issued, not completed */
-	for (i = 0; i < 2000; i++) {
-		ASSERT_EQ(0, pmf_region_seq(region_id, &issued, &completed));
-		if (issued > completed)
-			break;
+	for (i = 0; i < 2000 && pmf_read_ll(PMF_DEBUGFS "/in_window") < 1; i++)
 		usleep(1000);
-	}
-	ASSERT_GT(issued, completed);
+	ASSERT_EQ(1, pmf_read_ll(PMF_DEBUGFS "/in_window"));
 	ASSERT_EQ(0, sysfs_write(drv, "unbind", victim));
 	/* the teardown passed kill_dax() only after the flush was done */
-	EXPECT_EQ(0, pmf_region_seq(region_id, &issued, &completed));
-	EXPECT_EQ(issued, completed);
+	EXPECT_EQ(0, pmf_read_ll(PMF_DEBUGFS "/in_window"));
 	pthread_join(t, NULL);
 	EXPECT_EQ(0, w.rc) TH_LOG("flush in the window: %s", strerror(w.err));
 	EXPECT_EQ(0, pmf_write_file(PMF_DEBUGFS "/flush_delay_us", "0", O_TRUNC));
@@ -650,14 +643,12 @@ static void teardown_in_window(struct __test_metadata *_metadata, int dev,
 TEST_F_TIMEOUT(flush, teardown_in_flush_window, 300)
 {
 	char claim[64], region[64], node[64];
-	struct pmemflush_query q;
 
-	ASSERT_EQ(0, pmf_query(self->dev, self->target, &q));
 	ASSERT_EQ(0, devdax_topology(devdax_path(), claim, region));
-	teardown_in_window(_metadata, self->dev, q.region_id,
+	teardown_in_window(_metadata, self->dev,
 			   "/sys/bus/nd/drivers/dax_pmem", claim);
 	ASSERT_EQ(0, wait_for_devdax(region, node));
-	teardown_in_window(_metadata, self->dev, q.region_id,
+	teardown_in_window(_metadata, self->dev,
 			   "/sys/bus/nd/drivers/nd_region", region);
 	ASSERT_EQ(0, wait_for_devdax(region, node));
 	EXPECT_STREQ(devdax_path(), node);

@@ -103,7 +103,9 @@ enum {
  *	virtio-pmem) and it was run; clear when the region reports that the
  *	platform persists its writes without one (only barriers were issued)
  * @flush_seq: out (since version 1): sequence number, per region, of the
- *	device flush that served this call; it started after the call began
+ *	device flush that served this call; it started after the call began.
+ *	0 when the region has no device flush (PMEMFLUSH_FLUSHED_DEVICE clear:
+ *	only barriers were issued, by this call)
  *
  * Flushes the write-pending queues of the persistent memory region behind
  * @fd (nvdimm_flush()), after checking that [@offset, @offset + @length) lies
