@@ -83,6 +83,7 @@ struct pmemflush_target {
 	struct dax_device *dax_dev;
 	struct gendisk *disk;	/* no dax_device: the caller's file pins it */
 	struct file *file;
+	struct inode *inode;	/* @file's: inodes are freed through RCU */
 	u64 size;
 	u32 kind;
 };
@@ -331,9 +332,10 @@ static void pmemflush_live_exit(struct pmemflush_target *t, int cookie)
 /*
  * The region device behind @ndev, the nd device that claims a namespace
  * (the namespace, its pfn, btt or dax device), referenced, inside
- * pmemflush_live_enter(): the target's teardown has not passed its kill_dax() or
- * del_gendisk() yet, so @ndev's driver is still bound, and @ndev holds its
- * parent (device_add() took the reference device_del() drops).
+ * pmemflush_live_enter(): the target's teardown has not passed its
+ * kill_dax() or del_gendisk() yet, so @ndev's driver is still bound, and
+ * @ndev holds its parent (device_add() took the reference device_del()
+ * drops).
  */
 static struct device *pmemflush_region_dev(struct device *ndev)
 {
@@ -520,15 +522,17 @@ static int pmemflush_resolve(struct file *file, struct pmemflush_target *t,
 	}
 	t->kind = PMEMFLUSH_TARGET_FSDAX_FILE;
 	t->disk = NULL;
-	if (reg)
+	if (reg) {
 		t->file = get_file(file);
+		t->inode = inode;
+	}
 	return 0;
 }
 
 static u64 pmemflush_target_size(struct pmemflush_target *t, struct file *file)
 {
 	if (t->kind == PMEMFLUSH_TARGET_FSDAX_FILE)
-		return i_size_read(file_inode(t->file ?: file));
+		return i_size_read(t->inode ?: file_inode(file));
 	return t->size;
 }
 
@@ -832,10 +836,13 @@ static u32 pmemflush_flush_flags(struct pmemflush_region *r)
  * hints: in-tree flush callbacks, virtio-pmem's and papr_scm's, come with
  * ND_REGION_ASYNC), where nvdimm_flush() is generic_nvdimm_flush()'s
  * barriers and does not sleep: the whole call runs under rcu_read_lock(),
- * which keeps the target alive without taking a reference. A target, its
- * region object, its file and dax inode are all freed after a grace period
- * (kfree_rcu() here; the VFS frees files and inodes through RCU). -EAGAIN:
- * not such a call.
+ * which keeps what it reads alive without taking a reference. A target and
+ * its region object are freed with kfree_rcu(); a DAX file's inode and the
+ * dax inode through RCU too (destroy_inode() -> i_callback(), xfs's own
+ * xfs_inode_free() likewise, 6.1 and 6.12); the target's file is not read
+ * here, as 6.12 recycles files within a grace period. The nd_region is
+ * touched only after dax_alive(), while the region is still registered.
+ * -EAGAIN: not such a call.
  */
 static int pmemflush_flush_barriers(struct pmemflush_ctx *ctx,
 				    struct pmemflush_flush *arg)
