@@ -84,11 +84,12 @@ struct pmemflush_target {
 	struct gendisk *disk;	/* no dax_device: the caller's file pins it */
 	struct file *file;
 	struct inode *inode;	/* @file's: inodes are freed through RCU */
+	unsigned long cache_key;	/* in the by-fd cache */
 	u64 size;
 	u32 kind;
 };
 
-/* per open /dev/pmemflush: registered ids and device-dax targets by fd */
+/* per open /dev/pmemflush: registered ids and targets by fd */
 #define PMEMFLUSH_FD_CACHE 4
 /* the first ids are also in a flat table, as io_uring's registered files */
 #define PMEMFLUSH_FLAT_IDS 64
@@ -735,41 +736,83 @@ static struct pmemflush_target *pmemflush_ctx_lookup(struct pmemflush_ctx *ctx,
 }
 
 /*
- * The device-dax target of @file from the open file's small cache, resolved
- * on a miss: reading the device's size through sysfs costs more than a
- * flush, so FLUSH and QUERY by fd pay for it once per device. An entry
- * holds the dax_device, so its address is never reused while cached.
+ * FLUSH and QUERY by fd keep the open file's last few targets, so that a
+ * device-dax size is read once per device rather than per call, and a DAX
+ * file skips the lookup of its filesystem's dax_device and region. Keys:
+ * a device-dax file's dax_device, which the entry references (its address
+ * is not reused while cached); a DAX file's filesystem block device number,
+ * unique among live block devices (an entry whose dax_device is alive is
+ * that device's; a dead one is dropped and the file resolved afresh). 0:
+ * not cacheable, resolve on the stack.
  */
-static struct pmemflush_target *pmemflush_devdax_cached(struct pmemflush_ctx *ctx,
-							struct file *file)
+static unsigned long pmemflush_fd_key(struct file *file)
 {
-	struct dax_device *dax_dev = pmemflush_devdax_of(file);
-	struct pmemflush_target *t, *old;
-	unsigned int i;
-	int rc;
+	struct inode *inode = file_inode(file);
 
 	if (!(file->f_mode & FMODE_WRITE))
-		return ERR_PTR(-EBADF);
-	if (!dax_dev)
-		return ERR_PTR(-ENODEV);
+		return 0;
+	if (S_ISCHR(inode->i_mode))
+		return (unsigned long)pmemflush_devdax_of(file);
+	if (!S_ISREG(inode->i_mode) || !IS_DAX(inode) || !inode->i_sb->s_bdev ||
+	    pmemflush_xfs_realtime(file))
+		return 0;
+	return (unsigned long)inode->i_sb->s_dev << 1 | 1;
+}
+
+static void pmemflush_fd_uncache(struct pmemflush_ctx *ctx,
+				 struct pmemflush_target *t)
+{
+	unsigned int i;
+	bool found = false;
+
+	spin_lock(&ctx->cache_lock);
+	for (i = 0; i < PMEMFLUSH_FD_CACHE; i++) {
+		if (rcu_access_pointer(ctx->cache[i]) == t) {
+			RCU_INIT_POINTER(ctx->cache[i], NULL);
+			found = true;
+		}
+	}
+	spin_unlock(&ctx->cache_lock);
+	if (found)
+		pmemflush_target_put(t);
+}
+
+static struct pmemflush_target *pmemflush_fd_cached(struct pmemflush_ctx *ctx,
+						    struct file *file,
+						    unsigned long key)
+{
+	struct pmemflush_target *t, *old;
+	unsigned int i;
+	int rc, cookie;
+
 	rcu_read_lock();
 	for (i = 0; i < PMEMFLUSH_FD_CACHE; i++) {
 		t = rcu_dereference(ctx->cache[i]);
-		if (t && t->dax_dev == dax_dev && kref_get_unless_zero(&t->kref))
+		if (t && t->cache_key == key && kref_get_unless_zero(&t->kref))
 			break;
 	}
 	rcu_read_unlock();
-	if (i < PMEMFLUSH_FD_CACHE)
-		return t;
+	if (i < PMEMFLUSH_FD_CACHE) {
+		/* a device-dax entry's device is this file's, dead or alive */
+		if (t->kind == PMEMFLUSH_TARGET_DEVDAX)
+			return t;
+		if (!pmemflush_live_enter(t, &cookie)) {
+			pmemflush_live_exit(t, cookie);
+			return t;
+		}
+		pmemflush_fd_uncache(ctx, t);
+		pmemflush_target_put(t);
+	}
 
 	t = pmemflush_target_alloc(GFP_KERNEL_ACCOUNT);
 	if (!t)
 		return ERR_PTR(-ENOMEM);
-	rc = pmemflush_resolve_devdax(file, t);
+	rc = pmemflush_resolve(file, t, false);
 	if (rc) {
 		kfree(t);
 		return ERR_PTR(rc);
 	}
+	t->cache_key = key;
 	kref_get(&t->kref);
 	spin_lock(&ctx->cache_lock);
 	i = ctx->cache_next++ % PMEMFLUSH_FD_CACHE;
@@ -781,9 +824,9 @@ static struct pmemflush_target *pmemflush_devdax_cached(struct pmemflush_ctx *ct
 }
 
 /*
- * The target a FLUSH or QUERY names: by id, or by fd. A by-fd target is
- * resolved into @stack unless it is a cached device-dax one; *@file is the
- * fd's file, referenced, or NULL. Undone by pmemflush_cmd_put().
+ * The target a FLUSH or QUERY names: by id, or by fd. A by-fd target comes
+ * from the open file's cache or is resolved into @stack; *@file is the fd's
+ * file, referenced, or NULL. Undone by pmemflush_cmd_put().
  */
 static struct pmemflush_target *pmemflush_cmd_get(struct pmemflush_ctx *ctx,
 						  u32 flags, s32 fd,
@@ -791,6 +834,7 @@ static struct pmemflush_target *pmemflush_cmd_get(struct pmemflush_ctx *ctx,
 						  struct file **file)
 {
 	struct pmemflush_target *t;
+	unsigned long key;
 	int rc;
 
 	*file = NULL;
@@ -801,8 +845,9 @@ static struct pmemflush_target *pmemflush_cmd_get(struct pmemflush_ctx *ctx,
 	*file = fd < 0 ? NULL : fget(fd);
 	if (!*file)
 		return ERR_PTR(-EBADF);
-	if (S_ISCHR(file_inode(*file)->i_mode)) {
-		t = pmemflush_devdax_cached(ctx, *file);
+	key = pmemflush_fd_key(*file);
+	if (key) {
+		t = pmemflush_fd_cached(ctx, *file, key);
 	} else {
 		memset(stack, 0, sizeof(*stack));
 		rc = pmemflush_resolve(*file, stack, false);
