@@ -14,14 +14,6 @@
 #include "kselftest_harness.h"
 #include "pmemflush_test.h"
 
-/* the device-dax device of whichever stack this boot has */
-static const char *devdax_path(void)
-{
-	const char *p = getenv("PMF_NFIT_DEVDAX");
-
-	return p ? p : getenv("PMF_HINTS_DEVDAX");
-}
-
 FIXTURE(flush)
 {
 	int dev;
@@ -35,9 +27,9 @@ FIXTURE_SETUP(flush)
 
 	self->dev = open(PMEMFLUSH_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->dev);
-	ASSERT_NE(NULL, devdax_path());
-	self->target = open(devdax_path(), O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->target) TH_LOG("%s: %s", devdax_path(), strerror(errno));
+	ASSERT_NE(NULL, pmf_devdax_path());
+	self->target = open(pmf_devdax_path(), O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->target) TH_LOG("%s: %s", pmf_devdax_path(), strerror(errno));
 	ASSERT_EQ(0, pmf_query(self->dev, self->target, &q));
 	self->size = q.target_size;
 	ASSERT_LT(4096, self->size);
@@ -77,7 +69,7 @@ static void expect_refused(struct __test_metadata *_metadata, int dev,
 			   int flags)
 {
 	struct pmemflush_query q;
-	int fd = open(devdax_path(), flags | O_CLOEXEC);
+	int fd = open(pmf_devdax_path(), flags | O_CLOEXEC);
 
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-1, pmf_flush(dev, fd, 0, 0, NULL));
@@ -316,7 +308,7 @@ static int nobody_flushes(const char *path, int expect_open_fails)
 
 TEST_F(flush, unprivileged)
 {
-	const char *path = devdax_path();
+	const char *path = pmf_devdax_path();
 	struct stat st;
 
 	ASSERT_EQ(0, stat(path, &st));
@@ -482,7 +474,7 @@ TEST_F_TIMEOUT(flush, teardown_race, 900)
 	pthread_t t[4];
 	int i;
 
-	snprintf(r.path, sizeof(r.path), "%s", devdax_path());
+	snprintf(r.path, sizeof(r.path), "%s", pmf_devdax_path());
 	snprintf(node, sizeof(node), "%s", r.path);
 	ASSERT_EQ(0, devdax_topology(r.path, claim, region));
 	pthread_mutex_init(&r.lock, NULL);
@@ -513,7 +505,7 @@ TEST_F_TIMEOUT(flush, teardown_race, 900)
 	EXPECT_EQ(0, r.other);
 	EXPECT_LT(0, r.ok);
 	/* later tests find the device under its original name */
-	EXPECT_STREQ(devdax_path(), node);
+	EXPECT_STREQ(pmf_devdax_path(), node);
 }
 
 /*
@@ -526,7 +518,7 @@ TEST_F_TIMEOUT(flush, teardown_race, 900)
 TEST_F(flush, killed_dax)
 {
 	const char *dax_drv = "/sys/bus/dax/drivers/device_dax";
-	const char *name = devdax_name(devdax_path());
+	const char *name = devdax_name(pmf_devdax_path());
 	struct pmemflush_query q;
 	long long id = pmf_register(self->dev, self->target);
 
@@ -542,7 +534,7 @@ TEST_F(flush, killed_dax)
 	EXPECT_EQ(ENXIO, errno);
 	close(self->target);
 	ASSERT_EQ(0, sysfs_write(dax_drv, "bind", name));
-	self->target = open(devdax_path(), O_RDWR | O_CLOEXEC);
+	self->target = open(pmf_devdax_path(), O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->target);
 	EXPECT_EQ(0, pmf_flush(self->dev, self->target, 0, 4096, NULL));
 	EXPECT_EQ(0, pmf_flush_id(self->dev, id, 0, 4096, NULL));
@@ -562,13 +554,13 @@ TEST_F(flush, id_after_device_gone)
 	int fd;
 
 	ASSERT_LT(0, id);
-	ASSERT_EQ(0, devdax_topology(devdax_path(), claim, region));
+	ASSERT_EQ(0, devdax_topology(pmf_devdax_path(), claim, region));
 	ASSERT_EQ(0, sysfs_write(nd_drv, "unbind", claim));
 	EXPECT_EQ(-1, pmf_flush_id(self->dev, id, 0, 4096, NULL));
 	EXPECT_EQ(ENXIO, errno);
 	ASSERT_EQ(0, sysfs_write(nd_drv, "bind", claim));
 	ASSERT_EQ(0, wait_for_devdax(region, node));
-	EXPECT_STREQ(devdax_path(), node);
+	EXPECT_STREQ(pmf_devdax_path(), node);
 	EXPECT_EQ(-1, pmf_flush_id(self->dev, id, 0, 4096, NULL));
 	EXPECT_EQ(ENXIO, errno);
 	EXPECT_EQ(-1, pmf_flush(self->dev, self->target, 0, 4096, NULL));
@@ -615,7 +607,7 @@ static void teardown_in_window(struct __test_metadata *_metadata, int dev,
 	long long id;
 	int fd, i;
 
-	fd = open(devdax_path(), O_RDWR | O_CLOEXEC);
+	fd = open(pmf_devdax_path(), O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	id = pmf_register(dev, fd);
 	close(fd);
@@ -644,14 +636,14 @@ TEST_F_TIMEOUT(flush, teardown_in_flush_window, 300)
 {
 	char claim[64], region[64], node[64];
 
-	ASSERT_EQ(0, devdax_topology(devdax_path(), claim, region));
+	ASSERT_EQ(0, devdax_topology(pmf_devdax_path(), claim, region));
 	teardown_in_window(_metadata, self->dev,
 			   "/sys/bus/nd/drivers/dax_pmem", claim);
 	ASSERT_EQ(0, wait_for_devdax(region, node));
 	teardown_in_window(_metadata, self->dev,
 			   "/sys/bus/nd/drivers/nd_region", region);
 	ASSERT_EQ(0, wait_for_devdax(region, node));
-	EXPECT_STREQ(devdax_path(), node);
+	EXPECT_STREQ(pmf_devdax_path(), node);
 }
 
 /* unload is refused while a flush user holds /dev/pmemflush */

@@ -20,13 +20,6 @@
 #include "kselftest_harness.h"
 #include "pmemflush_test.h"
 
-static const char *devdax_path(void)
-{
-	const char *p = getenv("PMF_NFIT_DEVDAX");
-
-	return p ? p : getenv("PMF_HINTS_DEVDAX");
-}
-
 FIXTURE(reg)
 {
 	int dev;
@@ -38,8 +31,8 @@ FIXTURE_SETUP(reg)
 {
 	self->dev = open(PMEMFLUSH_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->dev);
-	ASSERT_NE(NULL, devdax_path());
-	self->target = open(devdax_path(), O_RDWR | O_CLOEXEC);
+	ASSERT_NE(NULL, pmf_devdax_path());
+	self->target = open(pmf_devdax_path(), O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->target);
 	ASSERT_EQ(0, pmf_query(self->dev, self->target, &self->q));
 	ASSERT_LT(1 << 20, self->q.target_size);
@@ -189,12 +182,12 @@ TEST_F(reg, rejects)
 	EXPECT_EQ(EBADF, errno);
 	EXPECT_EQ(-1, pmf_register(self->dev, 1 << 20));
 	EXPECT_EQ(EBADF, errno);
-	fd = open(devdax_path(), O_RDONLY | O_CLOEXEC);
+	fd = open(pmf_devdax_path(), O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-1, pmf_register(self->dev, fd));
 	EXPECT_EQ(EBADF, errno);
 	close(fd);
-	fd = open(devdax_path(), O_PATH | O_CLOEXEC);
+	fd = open(pmf_devdax_path(), O_PATH | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-1, pmf_register(self->dev, fd));
 	EXPECT_EQ(EBADF, errno);
@@ -326,7 +319,7 @@ TEST_F(reg, by_addr)
 	__u64 offset = ~0ULL;
 	char *p, *q;
 	long long id;
-	int fd = open(devdax_path(), O_RDWR | O_CLOEXEC);
+	int fd = open(pmf_devdax_path(), O_RDWR | O_CLOEXEC);
 
 	ASSERT_LE(0, fd);
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
@@ -352,7 +345,7 @@ TEST_F(reg, by_addr)
 	EXPECT_EQ(0, pmf_flush_id(self->dev, id, offset, 8192, NULL));
 
 	/* private, read-only and anonymous mappings are refused */
-	fd = open(devdax_path(), O_RDWR | O_CLOEXEC);
+	fd = open(pmf_devdax_path(), O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	q = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, q);

@@ -54,6 +54,14 @@ static inline int pmf_dev_exists(void)
 	return stat(PMEMFLUSH_DEV, &st) == 0 && S_ISCHR(st.st_mode);
 }
 
+/* the device-dax device of whichever stack this boot has */
+static inline const char *pmf_devdax_path(void)
+{
+	const char *p = getenv("PMF_NFIT_DEVDAX");
+
+	return p ? p : getenv("PMF_HINTS_DEVDAX");
+}
+
 static inline int pmf_flush(int dev, int fd, __u64 offset, __u64 length,
 			    struct pmemflush_flush *out)
 {
