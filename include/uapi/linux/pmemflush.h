@@ -38,7 +38,8 @@
  *
  * - EFAULT: the struct could not be read or written.
  * - EINVAL: @size is shorter than the first version of the struct, @flags has
- *   unknown bits, or a reserved field is not zero.
+ *   unknown bits, a reserved or output field is not zero, or (REGISTER) a
+ *   range is given without PMEMFLUSH_BY_ADDR or a zero @length with it.
  * - E2BIG: @size is larger than the kernel's struct and the extra bytes are
  *   not zero, or @size is larger than 4096.
  * - EBADF: the fd is not open, is an O_PATH fd, or is not open for writing.
@@ -112,8 +113,8 @@ enum {
  * within the target. Concurrent callers on one region share device flushes:
  * a call returns once a device flush that started after the call began has
  * completed (so at most about two flushes after it), and fails only when
- * every such flush failed. CPU caches are not touched: write the range back first
- * (CLWB/CLFLUSHOPT + SFENCE). Data a raw or BTT block device or a non-DAX
+ * every such flush failed. CPU caches are not touched: write the range back
+ * first (CLWB/CLFLUSHOPT + SFENCE). Data a raw or BTT block device or a non-DAX
  * file holds in the page cache is not written back either; fsync() does that.
  *
  * Besides the errors above, returns EIO when the flush itself failed (for
