@@ -605,6 +605,105 @@ TEST_F_TIMEOUT(reg, unprivileged_flood, 300)
 }
 
 /*
+ * virtio-pmem unplug, guest side: QEMU 7.2 refuses device_del of a
+ * virtio-pmem device ("virtio based memory devices cannot be unplugged"),
+ * so the virtio_pmem driver is unbound instead, which runs the same
+ * teardown, virtio_pmem_remove() -> nvdimm_bus_unregister(), under four
+ * flushers by fd and by id. They must see 0 or ENXIO, nothing else, and the
+ * device must come back whole when the driver is bound again.
+ */
+struct unplug {
+	int dev;
+	const char *path;
+	volatile int stop;
+	int started;
+	long ok, gone, other;
+};
+
+static void *unplug_flusher(void *arg)
+{
+	struct unplug *u = arg;
+	long long id = -1;
+	int fd, rc, by_id;
+
+	/* every other flusher by id */
+	by_id = __atomic_fetch_add(&u->started, 1, __ATOMIC_RELAXED) & 1;
+	fd = open(u->path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (by_id)
+		id = pmf_register(u->dev, fd);
+	while (!u->stop) {
+		rc = id > 0 ? pmf_flush_id(u->dev, id, 0, 64, NULL) :
+			      pmf_flush(u->dev, fd, 0, 64, NULL);
+		if (!rc) {
+			__atomic_add_fetch(&u->ok, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		__atomic_add_fetch(errno == ENXIO ? &u->gone : &u->other, 1,
+				   __ATOMIC_RELAXED);
+		break;
+	}
+	if (id > 0)
+		pmf_unregister(u->dev, id);
+	close(fd);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(reg, virtio_unplug, 300)
+{
+	const char *drv = "/sys/bus/virtio/drivers/virtio_pmem";
+	const char *count = getenv("PMF_VIRTIO_DEVDAX_FSYNC");
+	struct unplug u = { .path = getenv("PMF_VIRTIO_DEVDAX") };
+	char link[PATH_MAX], real[PATH_MAX], vdev[32] = "", path[PATH_MAX];
+	long long fsyncs;
+	pthread_t t[4];
+	struct stat st;
+	char *v;
+	int i, fd;
+
+	ASSERT_NE(NULL, u.path);
+	ASSERT_EQ(0, stat(u.path, &st));
+	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u", major(st.st_rdev),
+		 minor(st.st_rdev));
+	ASSERT_NE(NULL, realpath(link, real));
+	v = strstr(real, "/virtio");
+	ASSERT_NE(NULL, v);
+	ASSERT_EQ(1, sscanf(v, "/%31[a-z0-9]", vdev));
+	u.dev = open(PMEMFLUSH_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, u.dev);
+
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, unplug_flusher, &u));
+	usleep(200000);
+	snprintf(path, sizeof(path), "%s/unbind", drv);
+	ASSERT_EQ(0, pmf_write_file(path, vdev, O_TRUNC));
+	for (i = 0; i < 3000 && u.gone + u.other < 4; i++)
+		usleep(1000);
+	u.stop = 1;
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	TH_LOG("%s unbound under 4 flushers: %ld ok, %ld ENXIO, %ld other",
+	       vdev, u.ok, u.gone, u.other);
+	EXPECT_EQ(0, u.other);
+	EXPECT_EQ(4, u.gone);
+	EXPECT_LT(0, u.ok);
+	EXPECT_NE(0, stat(u.path, &st));
+	/* the last targets of the old region go with this close */
+	close(u.dev);
+
+	snprintf(path, sizeof(path), "%s/bind", drv);
+	ASSERT_EQ(0, pmf_write_file(path, vdev, O_TRUNC));
+	for (i = 0; i < 400 && (fd = open(u.path, O_RDWR | O_CLOEXEC)) < 0; i++)
+		usleep(50000);
+	ASSERT_LE(0, fd) TH_LOG("%s did not come back", u.path);
+	fsyncs = pmf_read_ll(count);
+	EXPECT_EQ(0, pmf_flush(self->dev, fd, 0, 64, NULL));
+	EXPECT_EQ(fsyncs + 1, pmf_read_ll(count));
+	close(fd);
+}
+
+/*
  * An XFS realtime file is DAX through the realtime device, on another
  * region than the data device the superblock names: refused, not flushed
  * in the wrong region. Its neighbour on the data device is flushed.
