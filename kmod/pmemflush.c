@@ -953,17 +953,24 @@ fault:
 static bool pmemflush_flush_in(struct pmemflush_flush *arg,
 			       struct pmemflush_flush __user *uarg)
 {
+	u64 __user *words = (u64 __user *)uarg;
+	u64 w0, w1;
+
+	/* the struct is 8-aligned: two u32 fields per load, little-endian */
+	BUILD_BUG_ON(IS_ENABLED(CONFIG_CPU_BIG_ENDIAN));
 	if (!user_access_begin(uarg, sizeof(*uarg)))
 		return false;
-	unsafe_get_user(arg->size, &uarg->size, fault);
-	if (arg->size != sizeof(*arg))
+	unsafe_get_user(w0, &words[0], fault);	/* size, flags */
+	if ((u32)w0 != sizeof(*arg))
 		goto fault;
-	unsafe_get_user(arg->flags, &uarg->flags, fault);
-	unsafe_get_user(arg->fd, &uarg->fd, fault);
-	unsafe_get_user(arg->__reserved, &uarg->__reserved, fault);
+	unsafe_get_user(w1, &words[1], fault);	/* fd, __reserved */
 	unsafe_get_user(arg->offset, &uarg->offset, fault);
 	unsafe_get_user(arg->length, &uarg->length, fault);
 	user_access_end();
+	arg->size = w0;
+	arg->flags = w0 >> 32;
+	arg->fd = (s32)w1;
+	arg->__reserved = w1 >> 32;
 	return true;
 fault:
 	user_access_end();
