@@ -18,7 +18,9 @@
  * - block devices without a dax_device in use (raw namespaces without struct
  *   pages, BTT): holding the request queue's q_usage_counter, as
  *   bio_queue_enter() does; del_gendisk() waits for it
- *   (blk_mq_freeze_queue_wait()) before the disk's driver finishes removal.
+ *   (blk_mq_freeze_queue_wait(), 6.1 and 6.12) and is called from the
+ *   disk driver's own removal (pmem_release_disk(), btt_fini()), so the
+ *   claiming nd device stays bound, and its region with it, meanwhile.
  */
 
 #include <linux/blkdev.h>
