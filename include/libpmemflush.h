@@ -9,7 +9,8 @@
  *   program written for it builds against this header by changing only the
  *   #include and -lpmem2 to -lpmemflush. Do not include both headers.
  * - Native pmemflush_* calls for drivers and appliances that do their own CPU
- *   cache flushing and only need the device flush of an fd range.
+ *   cache flushing and only need the device flush of a range: of an fd, or
+ *   of a target registered once and flushed by handle (since 1.1).
  *
  * Every int-returning call returns 0 on success, or a negative error: one of
  * the PMEM2_E_* codes below or -errno. After a failure pmem2_errormsg()
@@ -139,8 +140,12 @@ struct pmem2_map;
  * PMEM2_E_INVALID_SIZE_FORMAT, PMEM2_E_INVALID_ALIGNMENT_FORMAT,
  * PMEM2_E_INVALID_ALIGNMENT_VALUE (device-dax sysfs size or align
  * unparsable), PMEM2_E_NO_ACCESS (mmap(2) EACCES: fd not open for writing),
- * PMEM2_E_DAX_REGION_NOT_FOUND (the module says the device went away),
- * -errno (mmap(2), dup(2), sysfs reads, the QUERY ioctl, -ENOMEM).
+ * PMEM2_E_INVALID_FILE_HANDLE (the source's fd was closed),
+ * PMEM2_E_NOSUPP (device-dax of a virtio-pmem region without the module:
+ * nothing could make its stores durable), PMEM2_E_DAX_REGION_NOT_FOUND (the
+ * device went away while the map was registered), -errno (mmap(2), sysfs
+ * reads, the REGISTER ioctl, -ENOMEM). No fd of the caller's is kept: the
+ * source's fd may be closed once the map exists.
  */
 int pmem2_map_new(struct pmem2_map **map_ptr, const struct pmem2_config *cfg,
 	const struct pmem2_source *src);
@@ -162,9 +167,12 @@ typedef void (*pmem2_drain_fn)(void);
 /*
  * The map's persist, flush and drain functions, chosen once when the map was
  * made. CACHE_LINE: CLWB, CLFLUSHOPT or CLFLUSH of the lines covering the
- * range and SFENCE. BYTE: SFENCE only. PAGE: msync(2) of the pages covering
- * the range (the process aborts if msync fails, as in libpmem2: there is no
- * way to report it and going on would lose data).
+ * range and SFENCE. BYTE: SFENCE only. PAGE: flush and persist each make the
+ * part of the range inside any map durable (drain does nothing): msync(2) of
+ * its pages for a file; for device-dax on an asynchronous region
+ * (virtio-pmem), the CPU's write-back and the region's flush. The process
+ * aborts if that fails, as in libpmem2: there is no way to report it and
+ * going on would lose data.
  */
 pmem2_persist_fn pmem2_get_persist_fn(struct pmem2_map *map);
 pmem2_flush_fn pmem2_get_flush_fn(struct pmem2_map *map);
@@ -173,7 +181,12 @@ pmem2_drain_fn pmem2_get_drain_fn(struct pmem2_map *map);
 /*
  * pmem2_deep_flush - make [ptr, ptr + size) of @map durable in the most
  * reliable persistence domain software can reach (the DIMMs' write-pending
- * queue flush, or the host for virtio-pmem).
+ * queue flush, or the host for virtio-pmem), without relying on ADR or eADR:
+ * at every granularity the CPU caches of the range are written back first.
+ * A file mapped without MAP_SYNC is msync(2)ed (its metadata must be written
+ * too). A region whose flush is only a barrier (no flush hints, synchronous)
+ * needs no system call; a region with a device flush is flushed through the
+ * pmemflush module, by the id the map was registered under.
  * Errors: PMEM2_E_DEEP_FLUSH_RANGE (not within the map, or the module says
  * the range is past the end of the target), PMEM2_E_DAX_REGION_NOT_FOUND
  * (no nd region behind a device-dax map, or the device was disabled),
@@ -252,6 +265,56 @@ int pmemflush_fd_deep_flush(int fd, uint64_t offset, uint64_t length,
  * except the range and flush failures.
  */
 int pmemflush_fd_query(int fd, struct pmemflush_info *info);
+
+/*
+ * Registered targets (since LIBPMEMFLUSH_1.1): the module resolves the
+ * target once, and each flush by handle skips that work. A handle keeps no
+ * fd of the caller's; a handle registered by range names the mapped file
+ * and stays valid after munmap() or close() of the caller's fd. In a child
+ * after fork() the first use registers again (the same range must still be
+ * mapped, or the same fd still open on the same file), since the parent's
+ * ids are not the child's to use. Handles need the pmemflush module.
+ */
+struct pmemflush_handle;
+
+/*
+ * pmemflush_register_fd - register the device-dax device, DAX file or DAX
+ * pmem block device open as @fd (for writing). @flags must be 0.
+ * Errors: -EBADF (@fd), -EINVAL (@flags), -EOPNOTSUPP (not DAX: a page-cache
+ * file, a raw namespace without struct pages, BTT: flush by fd instead),
+ * -ENOSPC (no id left), PMEM2_E_DAX_REGION_NOT_FOUND, -ENOENT (no module),
+ * -ENOMEM.
+ */
+int pmemflush_register_fd(struct pmemflush_handle **handle, int fd,
+	unsigned int flags);
+
+/*
+ * pmemflush_register_range - register the target mapped shared and writable
+ * at [@addr, @addr + @length); *@offset (if not NULL) is the offset in the
+ * target that @addr maps. @flags must be 0.
+ * Errors: those of pmemflush_register_fd(), -EINVAL (empty range), -EFAULT
+ * (part of the range is not mapped), -EACCES (the mapping is private,
+ * read-only or anonymous).
+ */
+int pmemflush_register_range(struct pmemflush_handle **handle,
+	const void *addr, size_t length, uint64_t *offset, unsigned int flags);
+
+/*
+ * pmemflush_handle_deep_flush - the device flush of [@offset, @offset +
+ * @length) of the registered target, as pmemflush_fd_deep_flush() does
+ * (CPU caches are the caller's job). It always reaches the kernel.
+ * Errors: as pmemflush_fd_deep_flush(); PMEM2_E_DAX_REGION_NOT_FOUND once
+ * the device was disabled.
+ */
+int pmemflush_handle_deep_flush(struct pmemflush_handle *handle,
+	uint64_t offset, uint64_t length, unsigned int flags);
+
+/* pmemflush_handle_query - as pmemflush_fd_query(), for a handle */
+int pmemflush_handle_query(struct pmemflush_handle *handle,
+	struct pmemflush_info *info);
+
+/* pmemflush_unregister - drop *@handle (NULL is fine), set it to NULL; 0 */
+int pmemflush_unregister(struct pmemflush_handle **handle);
 
 #ifdef __cplusplus
 }

@@ -183,7 +183,12 @@ pmem2_persist_fn pmf_cpu_persist_get(void)
 	return pmf_cpu_persist_fn;
 }
 
+/* test hook: sees every write-back a deep flush or a PAGE persist asks for */
+pmem2_flush_fn pmf_test_cpu_flush_spy;
+
 void pmf_cpu_flush(const void *ptr, size_t size)
 {
+	if (pmf_test_cpu_flush_spy)
+		pmf_test_cpu_flush_spy(ptr, size);
 	pmf_cpu_flush_get()(ptr, size);
 }

@@ -29,6 +29,8 @@ struct pmf_target {
 	bool region;		/* an nd region is known */
 	unsigned int region_id;
 	bool eadr;		/* CPU caches are in the persistence domain */
+	bool async;		/* durable only after the device flush */
+	bool no_flush;		/* synchronous, has_flush 0: barriers only */
 	bool try_sync;		/* MAP_SYNC may be trusted if it works */
 };
 
@@ -61,40 +63,39 @@ enum pmem2_granularity pmf_min_granularity(bool map_sync, bool eadr,
 }
 
 /*
- * Ask the module; without it, or for a file it finds no nd region behind,
- * ask sysfs. On an asynchronous (virtio-pmem) region a file's MAP_SYNC
- * mapping proves nothing: its data reaches the host only by a flush, so,
- * as libpmem2 expects MAP_SYNC to fail there, we never try it. Device-dax
- * has no fsync at all: it gets CACHE_LINE and pmem2_deep_flush() is what
- * makes it durable.
+ * Ask the module; when it cannot answer for any reason but "a page-cache
+ * file" (no region here, a device going away, an fd mmap will refuse, an
+ * older module), ask sysfs. On an asynchronous (virtio-pmem) region a CPU
+ * cache flush reaches only the host's page cache: a file's MAP_SYNC mapping
+ * proves nothing there (libpmem2 expects MAP_SYNC to fail), and device-dax
+ * is durable only through the device flush, so both get PAGE.
  */
-static int pmf_target_resolve(const struct pmem2_source *src,
-			      struct pmf_target *t)
+static void pmf_target_resolve(const struct pmem2_source *src,
+			       struct pmf_target *t)
 {
 	bool devdax = src->ftype == PMF_FTYPE_DEVDAX;
 	struct pmemflush_query q;
 	struct pmf_region r;
+	int dev = pmf_dev_get(0);
 
 	memset(t, 0, sizeof(*t));
-	if (!pmf_kops->dev_open()) {
-		int ret = pmf_kops->query(src->fd, &q);
-		if (!ret) {
-			bool async = q.out_flags & PMEMFLUSH_REGION_ASYNC;
+	if (dev >= 0) {
+		int ret = pmf_kops->query(dev, 0, src->fd, &q);
 
+		if (!ret) {
 			t->module = t->region = true;
 			t->region_id = q.region_id;
-			t->eadr = !async && q.persistence_domain ==
-					    PMEMFLUSH_PERSIST_CPU_CACHE;
+			t->async = q.out_flags & PMEMFLUSH_REGION_ASYNC;
+			t->eadr = !t->async && q.persistence_domain ==
+					       PMEMFLUSH_PERSIST_CPU_CACHE;
+			t->no_flush = !t->async && q.has_flush == 0;
 			t->try_sync = devdax ||
-				(!async && (q.out_flags & PMEMFLUSH_DAX_SYNC));
-			return 0;
+				(!t->async && (q.out_flags & PMEMFLUSH_DAX_SYNC));
+			return;
 		}
-		/* a non-DAX file on pmem: page cache, fsync persists it */
+		/* a non-DAX file or an XFS realtime one: msync persists it */
 		if (ret == -EOPNOTSUPP)
-			return 0;
-		/* EBADF: not writable; mmap will say so */
-		if (ret != -ENODEV && ret != -EBADF)
-			return pmf_kernel_err(ret, "PMEMFLUSH_QUERY");
+			return;
 	}
 
 	/* a device or file sysfs cannot place has no region: not an error */
@@ -102,9 +103,10 @@ static int pmf_target_resolve(const struct pmem2_source *src,
 		r.found = false;
 	t->region = r.found;
 	t->region_id = r.id;
+	t->async = r.found && r.async;
 	t->eadr = r.found && r.cpu_cache && !r.async;
-	t->try_sync = devdax || !r.async;
-	return 0;
+	t->no_flush = r.found && r.no_flush && !r.async;
+	t->try_sync = devdax || !t->async;
 }
 
 static size_t pmf_page_size(void)
@@ -122,15 +124,35 @@ static int pmf_msync_range(const void *ptr, size_t size)
 	return 0;
 }
 
-/* libpmem2's PAGE persist: it cannot report a failure, losing data is worse */
-static void pmf_persist_pages(const void *ptr, size_t size)
+/* one map's part of a PAGE persist or flush */
+static int pmf_persist_page_range(struct pmem2_map *map, const void *p,
+				  size_t len)
 {
 	int ret;
 
+	if (map->devdax) {
+		/* asynchronous device-dax: the CPU's write-back, then the host */
+		pmf_cpu_flush(p, len);
+		pmf_cpu_drain();
+		if (map->deep != PMF_DEEP_IOCTL)
+			return 0;
+		return pmf_reg_flush(&map->reg, map->offset +
+				     ((uintptr_t)p - (uintptr_t)map->addr), len);
+	}
 	do
-		ret = pmf_msync_range(ptr, size);
+		ret = pmf_msync_range(p, len);
 	while (ret == -EINTR);
-	if (ret)
+	return ret;
+}
+
+/*
+ * libpmem2's PAGE persist: each map the range overlaps persists its part;
+ * what no map covers is skipped. A failure cannot be reported and going on
+ * would lose data: abort, as libpmem2 does.
+ */
+static void pmf_persist_pages(const void *ptr, size_t size)
+{
+	if (pmf_maps_for_range(ptr, size, pmf_persist_page_range))
 		abort();
 }
 
@@ -151,19 +173,24 @@ static void pmf_persist_fence(const void *ptr, size_t size)
 	pmf_cpu_drain();
 }
 
-/* source size and alignment; files are sized now, they may have grown */
+/*
+ * Source size and alignment; files are sized now, they may have grown. The
+ * fd is checked as libpmem2 does: closed since the source was made is
+ * PMEM2_E_INVALID_FILE_HANDLE.
+ */
 static int pmf_source_bounds(const struct pmem2_source *src, size_t *size,
 			     size_t *align)
 {
 	struct stat st;
 
+	if (fstat(src->fd, &st))
+		return pmf_err(errno == EBADF ? PMEM2_E_INVALID_FILE_HANDLE :
+			       -errno, "fstat: %s", strerror(errno));
 	if (src->ftype == PMF_FTYPE_DEVDAX) {
 		*size = src->size;
 		*align = src->align;
 		return 0;
 	}
-	if (fstat(src->fd, &st))
-		return pmf_err(-errno, "fstat: %s", strerror(errno));
 	*size = (size_t)st.st_size;
 	*align = pmf_page_size();
 	return 0;
@@ -221,13 +248,9 @@ static const char *const pmf_gran_name[] = {
 	[PMEM2_GRANULARITY_PAGE] = "PAGE",
 };
 
-/* the flush functions and the way to the device flush */
-static int pmf_map_setup(struct pmem2_map *map, const struct pmem2_source *src,
-			 const struct pmf_target *t)
+/* the flush functions */
+static void pmf_map_flush_fns(struct pmem2_map *map, const struct pmf_target *t)
 {
-	bool devdax = src->ftype == PMF_FTYPE_DEVDAX;
-	char path[PATH_MAX];
-
 	switch (map->granularity) {
 	case PMEM2_GRANULARITY_BYTE:
 		map->persist = pmf_persist_fence;
@@ -240,27 +263,64 @@ static int pmf_map_setup(struct pmem2_map *map, const struct pmem2_source *src,
 		map->drain = pmf_cpu_drain;
 		break;
 	default:
-		/* device-dax has no msync: forced PAGE flushes the CPU's way */
-		map->persist = devdax ? pmf_cpu_persist_get() : pmf_persist_pages;
-		map->flush = devdax ? pmf_cpu_flush_get() : pmf_persist_pages;
-		map->drain = devdax ? pmf_cpu_drain : pmf_drain_nop;
+		if (map->devdax && !t->async) {
+			/* a forced PAGE on device-dax: it has no msync */
+			map->persist = pmf_cpu_persist_get();
+			map->flush = pmf_cpu_flush_get();
+			map->drain = pmf_cpu_drain;
+		} else {
+			/* flush and persist each do the whole job */
+			map->persist = pmf_persist_pages;
+			map->flush = pmf_persist_pages;
+			map->drain = pmf_drain_nop;
+		}
 	}
+}
 
-	map->deep_cpu_flush = map->granularity != PMEM2_GRANULARITY_BYTE;
-	if (!devdax && (map->granularity == PMEM2_GRANULARITY_PAGE ||
-			!t->module)) {
+/*
+ * The way to the device flush. A file mapped without MAP_SYNC needs its
+ * metadata written too: msync, whatever granularity was forced. Otherwise,
+ * where the region's flush is only a barrier, the CPU's write-back and
+ * SFENCE are the whole deep flush; where a device flush exists the map is
+ * registered with the module by its address range (no fd of the caller's
+ * is kept, duplicated or closed) and flushed by id.
+ */
+static int pmf_map_deep_setup(struct pmem2_map *map,
+			      const struct pmf_target *t, bool map_sync)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	if (!map->devdax && (!map_sync || !t->module)) {
 		map->deep = PMF_DEEP_MSYNC;
 		return 0;
 	}
 	if (t->module) {
-		map->deep = PMF_DEEP_IOCTL;
-		map->fd = fcntl(src->fd, F_DUPFD_CLOEXEC, 0);
-		if (map->fd < 0)
-			return pmf_err(-errno, "dup: %s", strerror(errno));
-		return 0;
+		if (t->no_flush) {
+			map->deep = PMF_DEEP_CPU;
+			return 0;
+		}
+		ret = pmf_reg_init(&map->reg, map->addr, map->size, -1);
+		if (!ret) {
+			map->registered = true;
+			map->deep = PMF_DEEP_IOCTL;
+			return 0;
+		}
+		/* nothing else makes an asynchronous region durable */
+		if (ret == -ENOMEM || t->async)
+			return pmf_kernel_err(ret, "PMEMFLUSH_REGISTER");
+		/* an older module, or every slot full: as without the module */
+		if (!map->devdax) {
+			map->deep = PMF_DEEP_MSYNC;
+			return 0;
+		}
 	}
 	if (!t->region) {
 		map->deep = PMF_DEEP_NO_REGION;
+		return 0;
+	}
+	if (t->no_flush) {
+		map->deep = PMF_DEEP_CPU;
 		return 0;
 	}
 	map->deep = PMF_DEEP_SYSFS;
@@ -271,10 +331,25 @@ static int pmf_map_setup(struct pmem2_map *map, const struct pmem2_source *src,
 	return 0;
 }
 
+/* unmap and free, keeping the thread's error message */
+static int pmf_map_free(struct pmem2_map *map)
+{
+	int ret = 0;
+
+	if (map->registered)
+		pmf_reg_drop(&map->reg);
+	if (munmap(map->addr, map->size))
+		ret = pmf_err(-errno, "munmap: %s", strerror(errno));
+	free(map->deep_path);
+	free(map);
+	return ret;
+}
+
 PMF_EXPORT int pmem2_map_new(struct pmem2_map **map_ptr,
 			     const struct pmem2_config *cfg,
 			     const struct pmem2_source *src)
 {
+	bool devdax = src->ftype == PMF_FTYPE_DEVDAX;
 	enum pmem2_granularity min;
 	size_t src_size = 0, align = 1, length = 0;
 	struct pmf_target t;
@@ -294,17 +369,19 @@ PMF_EXPORT int pmem2_map_new(struct pmem2_map **map_ptr,
 	ret = pmf_map_range(cfg, src_size, align, &length);
 	if (ret)
 		return ret;
-	ret = pmf_target_resolve(src, &t);
-	if (ret)
-		return ret;
+	pmf_target_resolve(src, &t);
+	if (devdax && t.async && !t.module)
+		return pmf_err(PMEM2_E_NOSUPP,
+			       "device-dax on an asynchronous region (virtio-pmem) is durable only through its flush, which needs the pmemflush module");
 
 	addr = pmf_mmap(src, length, (off_t)cfg->offset, t.try_sync, &map_sync);
 	if (addr == MAP_FAILED) {
-		ret = errno == EACCES ? PMEM2_E_NO_ACCESS : -errno;
+		ret = errno == EACCES ? PMEM2_E_NO_ACCESS :
+		      errno == EBADF ? PMEM2_E_INVALID_FILE_HANDLE : -errno;
 		return pmf_err(ret, "mmap: %s", strerror(errno));
 	}
 
-	min = pmf_min_granularity(map_sync, t.eadr,
+	min = pmf_min_granularity(map_sync && !t.async, t.eadr,
 				  getenv("PMEM2_FORCE_GRANULARITY"));
 	if (min > (enum pmem2_granularity)cfg->granularity) {
 		munmap(addr, length);
@@ -323,10 +400,13 @@ PMF_EXPORT int pmem2_map_new(struct pmem2_map **map_ptr,
 	map->size = length;
 	map->offset = cfg->offset;
 	map->granularity = min;
-	map->fd = -1;
-	ret = pmf_map_setup(map, src, &t);
+	map->devdax = devdax;
+	pmf_map_flush_fns(map, &t);
+	ret = pmf_map_deep_setup(map, &t, map_sync);
+	if (!ret && pmf_maps_add(map))
+		ret = pmf_err(-ENOMEM, "out of memory");
 	if (ret) {
-		pmem2_map_delete(&map);
+		pmf_map_free(map);
 		return ret;
 	}
 	*map_ptr = map;
@@ -336,17 +416,11 @@ PMF_EXPORT int pmem2_map_new(struct pmem2_map **map_ptr,
 PMF_EXPORT int pmem2_map_delete(struct pmem2_map **map_ptr)
 {
 	struct pmem2_map *map = *map_ptr;
-	int ret = 0;
 
 	pmf_err_clear();
-	if (munmap(map->addr, map->size))
-		ret = pmf_err(-errno, "munmap: %s", strerror(errno));
-	if (map->fd >= 0)
-		close(map->fd);
-	free(map->deep_path);
-	free(map);
+	pmf_maps_remove(map);
 	*map_ptr = NULL;
-	return ret;
+	return pmf_map_free(map);
 }
 
 PMF_EXPORT void *pmem2_map_get_address(struct pmem2_map *map)
@@ -380,6 +454,11 @@ PMF_EXPORT pmem2_drain_fn pmem2_get_drain_fn(struct pmem2_map *map)
 	return map->drain;
 }
 
+/*
+ * The CPU's caches are written back at every granularity: a deep flush must
+ * not rely on ADR or eADR (pmem2_deep_flush(3)), and PMDK's BYTE deep flush
+ * writes the range back too.
+ */
 PMF_EXPORT int pmem2_deep_flush(struct pmem2_map *map, void *ptr, size_t size)
 {
 	uintptr_t off = (uintptr_t)ptr - (uintptr_t)map->addr;
@@ -403,11 +482,15 @@ PMF_EXPORT int pmem2_deep_flush(struct pmem2_map *map, void *ptr, size_t size)
 		break;
 	}
 
-	if (map->deep_cpu_flush)
-		pmf_cpu_flush(ptr, size);
+	pmf_cpu_flush(ptr, size);
 	pmf_cpu_drain();
-	if (map->deep == PMF_DEEP_SYSFS)
+	switch (map->deep) {
+	case PMF_DEEP_SYSFS:
 		return pmf_region_deep_flush(map->deep_path);
-	ret = pmf_kops->flush(map->fd, map->offset + off, size);
-	return ret ? pmf_kernel_err(ret, "PMEMFLUSH_FLUSH") : 0;
+	case PMF_DEEP_IOCTL:
+		ret = pmf_reg_flush(&map->reg, map->offset + off, size);
+		return ret ? pmf_kernel_err(ret, "PMEMFLUSH_FLUSH") : 0;
+	default:
+		return 0;
+	}
 }

@@ -28,14 +28,21 @@ int pmf_kernel_err(int ret, const char *what);
 
 /*
  * kops.c: everything that reaches the kernel for a map goes through one
- * table, so tests can put a fake kernel behind the library.
+ * table, so tests can put a fake kernel behind the library. @dev is an fd
+ * of /dev/pmemflush from dev_open(); @target an fd of the caller's, or an id
+ * when @flags holds PMEMFLUSH_BY_ID.
  */
 struct pmf_kops {
-	/* 0 when /dev/pmemflush is usable, else -errno (-ENOENT: no module) */
+	/* a new, checked fd of /dev/pmemflush, or -errno (-ENOENT: no module) */
 	int (*dev_open)(void);
+	void (*dev_close)(int dev);
 	/* the ioctls: 0 or -errno */
-	int (*query)(int fd, struct pmemflush_query *q);
-	int (*flush)(int fd, uint64_t offset, uint64_t length);
+	int (*query)(int dev, unsigned int flags, int target,
+		     struct pmemflush_query *q);
+	int (*flush)(int dev, unsigned int flags, int target, uint64_t offset,
+		     uint64_t length);
+	int (*reg)(int dev, struct pmemflush_register *r);
+	int (*unreg)(int dev, uint32_t id);
 	void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd,
 		      off_t off);
 	int (*msync)(void *addr, size_t len, int flags);
@@ -48,10 +55,49 @@ extern const char *pmf_sysfs;
 /* check that @fd is the pmemflush misc device; 0 or -errno */
 int pmf_dev_check(int fd, const char *sysfs);
 
+/*
+ * The process's /dev/pmemflush files. Slot 0 serves everything until its
+ * file holds PMEMFLUSH_MAX_IDS ids; REGISTER then moves on to the next slot.
+ * A slot is opened on first use and kept; a failed open is not remembered,
+ * so a module loaded later is found by the next call. In a child after
+ * fork() every slot is closed and the generation moves on: ids belong to an
+ * open file the parent shares, and must not be used or dropped by the child.
+ */
+#define PMF_DEV_SLOTS 16
+/* the fd of slot @slot, opening it if needed; -errno */
+int pmf_dev_get(unsigned int slot);
+/* the fork generation */
+uint32_t pmf_dev_gen(void);
+
+/*
+ * A registered target: the id REGISTER returned, on which slot, in which
+ * fork generation; and how to register again in a forked child (the same
+ * address range, or the same fd if it still names the same file).
+ */
+struct pmf_reg {
+	_Atomic uint64_t state;	/* gen << 32 | slot << 16 | id; id 0: none */
+	const void *addr;	/* by address when non-NULL */
+	size_t length;
+	int fd;			/* by fd otherwise */
+	dev_t st_dev, st_rdev;
+	ino_t st_ino;
+	uint64_t offset;	/* out of REGISTER by address */
+};
+
+/* register by address range (@addr non-NULL) or by @fd; 0 or -errno */
+int pmf_reg_init(struct pmf_reg *r, const void *addr, size_t length, int fd);
+/* the device flush of [@offset, @offset + @length) of the target */
+int pmf_reg_flush(struct pmf_reg *r, uint64_t offset, uint64_t length);
+int pmf_reg_query(struct pmf_reg *r, struct pmemflush_query *q);
+/* drop the id if this process registered it */
+void pmf_reg_drop(struct pmf_reg *r);
+
 /* test hooks: NULL restores the real one */
 void pmf_test_set_kops(const struct pmf_kops *ops);
 void pmf_test_set_sysfs(const char *root);
 const struct pmf_kops *pmf_real_kops(void);
+/* what fork() does to the library, for a test that cannot fork */
+void pmf_test_atfork_child(void);
 
 /* cpu.c: the one CPU-flush dispatcher */
 enum pmf_cpu_flush {
@@ -79,6 +125,8 @@ void pmf_cpu_flush(const void *ptr, size_t size);
 void pmf_cpu_drain(void);
 /* test hook: CPUID as the one-time choice will see it (NULL: the CPU's) */
 extern const struct pmf_cpuid *pmf_test_cpuid;
+/* test hook: called with each range pmf_cpu_flush() writes back */
+extern pmem2_flush_fn pmf_test_cpu_flush_spy;
 
 /*
  * Calls @line once for each cache line that [ptr, ptr + size) touches, in
@@ -109,16 +157,19 @@ struct pmf_region {
 	unsigned int id;
 	bool cpu_cache;		/* persistence_domain reads cpu_cache */
 	bool async;		/* the nd bus provider is virtio-pmem */
+	bool no_flush;		/* deep_flush reads 0: barriers only */
 };
 
 int pmf_devdax_check(dev_t rdev);
 int pmf_devdax_read_size(dev_t rdev, size_t *size);
 int pmf_devdax_read_align(dev_t rdev, size_t *align);
-/* find regionN above /sys/dev/{char,block}/M:m; 0 or -errno */
+/* find the nd regionN above /sys/dev/{char,block}/M:m; 0 or -errno */
 int pmf_region_find(bool chr, dev_t dev, struct pmf_region *r);
 void pmf_region_path(char *buf, size_t len, unsigned int id);
 /* the sysfs deep flush: "0" -> done; else write "1"; 0 or -errno */
 int pmf_region_deep_flush(const char *path);
+/* decimal, no sign, no space, fits size_t; 0 or -1 */
+int pmf_parse_size(const char *s, size_t *val);
 
 /* library objects */
 enum pmf_ftype {
@@ -145,7 +196,8 @@ struct pmem2_config {
 /* how pmem2_deep_flush() reaches the device, decided at map time */
 enum pmf_deep {
 	PMF_DEEP_MSYNC,		/* msync of the pages (fsdax, files) */
-	PMF_DEEP_IOCTL,		/* PMEMFLUSH_FLUSH on map->fd */
+	PMF_DEEP_CPU,		/* barriers only: CPU write-back + SFENCE */
+	PMF_DEEP_IOCTL,		/* PMEMFLUSH_FLUSH by the map's id */
 	PMF_DEEP_SYSFS,		/* write the region's deep_flush file */
 	PMF_DEEP_NO_REGION,	/* device-dax outside any nd region */
 };
@@ -156,13 +208,26 @@ struct pmem2_map {
 	size_t offset;		/* of addr in the source */
 	enum pmem2_granularity granularity;
 	enum pmf_deep deep;
-	bool deep_cpu_flush;	/* write back CPU caches before the device flush */
-	int fd;			/* our dup of the source fd, for the ioctl */
+	bool devdax;
+	bool registered;	/* reg holds an id (PMF_DEEP_IOCTL) */
+	struct pmf_reg reg;
 	pmem2_persist_fn persist;
 	pmem2_flush_fn flush;
 	pmem2_drain_fn drain;
 	char *deep_path;	/* PMF_DEEP_SYSFS: the deep_flush file */
 };
+
+/* maps.c: every live map by address, for the functions given only (ptr, len) */
+int pmf_maps_add(struct pmem2_map *map);
+void pmf_maps_remove(struct pmem2_map *map);
+/*
+ * Calls @fn for each map overlapping [ptr, ptr + size), in address order,
+ * with the part of the range inside it; stops at the first non-zero return
+ * and returns it. Ranges no map covers are skipped, as libpmem2 does.
+ */
+int pmf_maps_for_range(const void *ptr, size_t size,
+		       int (*fn)(struct pmem2_map *map, const void *p,
+				 size_t len));
 
 /* granularity as libpmem2 decides it; force: PMEM2_FORCE_GRANULARITY */
 enum pmem2_granularity pmf_min_granularity(bool map_sync, bool eadr,

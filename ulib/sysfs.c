@@ -36,7 +36,8 @@ static int pmf_read_attr(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-static int pmf_parse_u64(const char *s, size_t *val)
+/* sysfs prints sizes in decimal: "0x10" or "010" is not read as hex or octal */
+int pmf_parse_size(const char *s, size_t *val)
 {
 	unsigned long long v;
 	char *end;
@@ -44,7 +45,7 @@ static int pmf_parse_u64(const char *s, size_t *val)
 	if (*s < '0' || *s > '9')
 		return -1;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	v = strtoull(s, &end, 10);
 	if (errno || *end || v > SIZE_MAX)
 		return -1;
 	*val = v;
@@ -89,7 +90,7 @@ int pmf_devdax_read_size(dev_t rdev, size_t *size)
 
 	if (ret)
 		return ret;
-	if (pmf_parse_u64(buf, size))
+	if (pmf_parse_size(buf, size))
 		return pmf_err(PMEM2_E_INVALID_SIZE_FORMAT,
 			       "device-dax size \"%s\" is not a number", buf);
 	return 0;
@@ -105,7 +106,7 @@ int pmf_devdax_read_align(dev_t rdev, size_t *align)
 		ret = pmf_devdax_attr(rdev, "device/align", buf, sizeof(buf));
 	if (ret)
 		return ret;
-	if (pmf_parse_u64(buf, align))
+	if (pmf_parse_size(buf, align))
 		return pmf_err(PMEM2_E_INVALID_ALIGNMENT_FORMAT,
 			       "device-dax align \"%s\" is not a number", buf);
 	if (!*align || (*align & (*align - 1)))
@@ -115,15 +116,16 @@ int pmf_devdax_read_align(dev_t rdev, size_t *align)
 	return 0;
 }
 
-/* "regionN" */
-static bool pmf_is_region(const char *name, size_t len, unsigned int *id)
+/* "<prefix>N" */
+static bool pmf_is_numbered(const char *name, size_t len, const char *prefix,
+			    unsigned int *id)
 {
+	size_t plen = strlen(prefix), i;
 	unsigned int v = 0;
-	size_t i;
 
-	if (len <= 6 || strncmp(name, "region", 6))
+	if (len <= plen || strncmp(name, prefix, plen))
 		return false;
-	for (i = 6; i < len; i++) {
+	for (i = plen; i < len; i++) {
 		if (name[i] < '0' || name[i] > '9' || v > UINT_MAX / 10 - 1)
 			return false;
 		v = v * 10 + (unsigned int)(name[i] - '0');
@@ -133,14 +135,19 @@ static bool pmf_is_region(const char *name, size_t len, unsigned int *id)
 }
 
 /*
- * The device's sysfs directory lies below its region's:
+ * The device's sysfs directory lies below its nd region's:
  * .../ndbusB/regionN/{daxN.M,namespaceN.M,pfnN.M,bttN.M}/..., and the bus
- * above tells an NFIT region from a virtio-pmem one.
+ * above tells an NFIT region from a virtio-pmem one. Only a regionN right
+ * below an ndbusB counts: CXL names its own devices regionN too
+ * (.../decoder0.0/region0/ndbus1/region1/...), and the nd region is the one
+ * whose deep_flush exists.
  */
 int pmf_region_find(bool chr, dev_t dev, struct pmf_region *r)
 {
 	char path[PATH_MAX + 32], real[PATH_MAX], attr[64];
-	char *p = real, *end = NULL;
+	char *p = real, *end = NULL, *bus_end = NULL;
+	bool bus = false;
+	unsigned int unused;
 
 	memset(r, 0, sizeof(*r));
 	snprintf(path, sizeof(path), "%s/dev/%s/%u:%u", pmf_sysfs,
@@ -148,9 +155,15 @@ int pmf_region_find(bool chr, dev_t dev, struct pmf_region *r)
 	if (!realpath(path, real))
 		return -errno;
 	while (*p && !r->found) {
+		size_t len;
+
 		p += strspn(p, "/");
 		end = p + strcspn(p, "/");
-		r->found = pmf_is_region(p, (size_t)(end - p), &r->id);
+		len = (size_t)(end - p);
+		r->found = bus && pmf_is_numbered(p, len, "region", &r->id);
+		bus = pmf_is_numbered(p, len, "ndbus", &unused);
+		if (bus)
+			bus_end = end;
 		if (!r->found)
 			p = end;
 	}
@@ -161,7 +174,11 @@ int pmf_region_find(bool chr, dev_t dev, struct pmf_region *r)
 	snprintf(path, sizeof(path), "%s/persistence_domain", real);
 	r->cpu_cache = !pmf_read_attr(path, attr, sizeof(attr)) &&
 		       !strcmp(attr, "cpu_cache");
-	p[-1] = '\0';
+	/* has_flush is fixed for the region's life: read it once, here */
+	snprintf(path, sizeof(path), "%s/deep_flush", real);
+	r->no_flush = !pmf_read_attr(path, attr, sizeof(attr)) &&
+		      !strcmp(attr, "0");
+	*bus_end = '\0';
 	snprintf(path, sizeof(path), "%s/provider", real);
 	r->async = !pmf_read_attr(path, attr, sizeof(attr)) &&
 		   !strcmp(attr, "virtio-pmem");

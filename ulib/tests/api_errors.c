@@ -120,7 +120,7 @@ TEST(native_calls)
 	fake.q.has_flush = -ENXIO;
 	ASSERT_EQ(0, pmemflush_fd_deep_flush(5, 4096, 100, 0));
 	ASSERT_EQ(1, fake.flushes);
-	ASSERT_EQ(5, fake.flush_fd);
+	ASSERT_EQ(5, fake.flush_target);
 	ASSERT_EQ(4096, fake.flush_offset);
 	ASSERT_EQ(100, fake.flush_length);
 	ASSERT_EQ(-EINVAL, pmemflush_fd_deep_flush(5, 0, 1, 1));
@@ -137,7 +137,8 @@ TEST(native_calls)
 	ASSERT_EQ(12345, info.target_size);
 	ASSERT_EQ(0, info.reserved0);
 	ASSERT_EQ(0, info.reserved[3]);
-	/* no module: the open's errno, nothing issued */
+	/* a process without the module: the open's errno, nothing issued */
+	pmf_test_atfork_child();
 	fake.dev_err = -ENOENT;
 	ASSERT_EQ(-ENOENT, pmemflush_fd_deep_flush(5, 0, 1, 0));
 	ASSERT_NE(NULL, strstr(pmem2_errormsg(), "/dev/pmemflush"));

@@ -145,9 +145,13 @@ TEST(force_granularity_env_in_map)
 	ASSERT_EQ(0, pmf_test_map(fd, 1, 0, 0, &map));
 	ASSERT_EQ(PMEM2_GRANULARITY_CACHE_LINE,
 		  pmem2_map_get_store_granularity(map));
-	/* a forced CACHE_LINE on fsdax flushes CPU caches, then the ioctl */
+	/*
+	 * A forced CACHE_LINE on a file mapped without MAP_SYNC: the deep
+	 * flush must write the filesystem's metadata too, so msync
+	 */
 	ASSERT_EQ(0, pmem2_deep_flush(map, pmem2_map_get_address(map), 10));
-	ASSERT_EQ(1, fake.flushes);
+	ASSERT_EQ(0, fake.flushes);
+	ASSERT_EQ(1, fake.msyncs);
 	pmem2_map_delete(&map);
 	close(fd);
 	PMF_LEAK_CHECK();
@@ -242,35 +246,116 @@ TEST(deep_flush_range)
 	PMF_LEAK_CHECK();
 }
 
-/* CACHE_LINE and BYTE: the ioctl on a dup of the fd, at the file offset */
-TEST(deep_flush_ioctl)
+/* open fds of the file behind @fd, @fd included, from /proc/self/fd */
+static int fds_of_file(int fd)
+{
+	struct stat want, st;
+	char path[64];
+	int n = 0, i;
+
+	if (fstat(fd, &want))
+		return -1;
+	for (i = 0; i < 1024; i++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", i);
+		if (!stat(path, &st) && st.st_ino == want.st_ino &&
+		    st.st_dev == want.st_dev)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * CACHE_LINE and BYTE on a region with a device flush: the map is
+ * registered by its address range, flushed by id at the file offset after
+ * the CPU's write-back (BYTE too), and no fd of the file is made or closed.
+ */
+TEST(deep_flush_by_id)
 {
 	struct pmem2_map *map;
-	struct stat st1, st2;
 	int fd = tmp_file(4 * PG), d;
+	char *a;
 
 	for (d = 1; d <= 2; d++) {
 		memset(&fake, 0, sizeof(fake));
 		fake_module(PMEMFLUSH_TARGET_FSDAX_FILE, d, PMEMFLUSH_DAX_SYNC);
+		fake.reg_offset = PG;
+		ASSERT_EQ(1, fds_of_file(fd));
 		ASSERT_EQ(0, pmf_test_map(fd, 2, PG, 2 * PG, &map));
+		ASSERT_EQ(1, fds_of_file(fd));
 		ASSERT_EQ(d == 2 ? PMEM2_GRANULARITY_BYTE :
 			  PMEM2_GRANULARITY_CACHE_LINE,
 			  pmem2_map_get_store_granularity(map));
-		ASSERT_EQ(0, pmem2_deep_flush(map,
-				(char *)pmem2_map_get_address(map) + 100, 300));
+		a = pmem2_map_get_address(map);
+		ASSERT_EQ(1, fake.regs);
+		ASSERT_EQ(PMEMFLUSH_BY_ADDR, fake.reg.flags);
+		ASSERT_EQ((uintptr_t)a, fake.reg.addr);
+		ASSERT_EQ(2 * PG, fake.reg.length);
+		ASSERT_EQ(0, pmem2_deep_flush(map, a + 100, 300));
 		ASSERT_EQ(1, fake.flushes);
+		ASSERT_EQ(PMEMFLUSH_BY_ID, fake.flush_flags);
+		ASSERT_EQ((int)fake.reg.id, fake.flush_target);
+		ASSERT_EQ(fake.reg_dev, fake.flush_dev);
 		ASSERT_EQ(PG + 100, fake.flush_offset);
 		ASSERT_EQ(300, fake.flush_length);
-		ASSERT_NE(fd, fake.flush_fd);
-		ASSERT_EQ(0, fstat(fd, &st1));
-		ASSERT_EQ(0, fstat(fake.flush_fd, &st2));
-		ASSERT_EQ(st1.st_ino, st2.st_ino);
-		ASSERT_EQ(FD_CLOEXEC, fcntl(fake.flush_fd, F_GETFD) & FD_CLOEXEC);
+		/* the write-back of exactly the range, BYTE included */
+		ASSERT_EQ(1, fake.cpu_flushes);
+		ASSERT_EQ((uintptr_t)a + 100, fake.cpu_flush_addr);
+		ASSERT_EQ(300, fake.cpu_flush_len);
 		ASSERT_EQ(0, fake.msyncs);
-		pmem2_map_delete(&map);
-		/* the dup is closed with the map */
-		ASSERT_EQ(-1, fcntl(fake.flush_fd, F_GETFD));
+		ASSERT_EQ(0, pmem2_map_delete(&map));
+		ASSERT_EQ(1, fake.unregs);
+		ASSERT_EQ(fake.reg.id, fake.unreg_id);
+		ASSERT_EQ(0, fake.live_ids);
+		ASSERT_EQ(1, fds_of_file(fd));
 	}
+	close(fd);
+	PMF_LEAK_CHECK();
+}
+
+/* the application may close its fd right after pmem2_map_new() */
+TEST(deep_flush_after_source_fd_closed)
+{
+	struct pmem2_map *map;
+	int fd = tmp_file(PG);
+
+	fake_module(PMEMFLUSH_TARGET_FSDAX_FILE, 1, PMEMFLUSH_DAX_SYNC);
+	ASSERT_EQ(0, pmf_test_map(fd, 2, 0, 0, &map));
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0, pmem2_deep_flush(map, pmem2_map_get_address(map), PG));
+	ASSERT_EQ(1, fake.flushes);
+	ASSERT_NE(fd, fake.flush_target);
+	ASSERT_EQ(0, pmem2_map_delete(&map));
+	PMF_LEAK_CHECK();
+}
+
+/*
+ * A POSIX record lock survives the map: closing any fd of a file drops the
+ * process's locks on it, so the library must never close one.
+ */
+TEST(posix_lock_survives_map_delete)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct pmem2_map *map;
+	int fd = tmp_file(PG), status;
+	pid_t pid;
+
+	fake_module(PMEMFLUSH_TARGET_FSDAX_FILE, 1, PMEMFLUSH_DAX_SYNC);
+	ASSERT_EQ(0, fcntl(fd, F_SETLK, &fl));
+	ASSERT_EQ(0, pmf_test_map(fd, 2, 0, 0, &map));
+	ASSERT_EQ(0, pmem2_deep_flush(map, pmem2_map_get_address(map), 64));
+	ASSERT_EQ(0, pmem2_map_delete(&map));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct flock q = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+		if (fcntl(fd, F_GETLK, &q))
+			_exit(2);
+		_exit(q.l_type == F_WRLCK && q.l_pid == getppid() ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
 	close(fd);
 	PMF_LEAK_CHECK();
 }
@@ -319,18 +404,20 @@ TEST(deep_flush_page_msync)
 	PMF_LEAK_CHECK();
 }
 
-/* QUERY outcomes at map time */
+/*
+ * QUERY outcomes at map time: a page-cache file is msync's; any other
+ * failure (no region, a device going away, an older module, ENOMEM) lets
+ * sysfs and MAP_SYNC decide, and nothing is registered.
+ */
 TEST(query_errors_at_map)
 {
+	static const int fallback[] = { ENODEV, ENXIO, EIO, ENOMEM, ENOTTY,
+					EINVAL, EBADF };
 	struct pmem2_map *map;
 	int fd = tmp_file(PG);
+	size_t i;
 
 	fake_module(PMEMFLUSH_TARGET_FSDAX_FILE, 1, PMEMFLUSH_DAX_SYNC);
-	fake.query_ret = -ENXIO;
-	ASSERT_EQ(PMEM2_E_DAX_REGION_NOT_FOUND, pmf_test_map(fd, 2, 0, 0, &map));
-	fake.query_ret = -EIO;
-	ASSERT_EQ(-EIO, pmf_test_map(fd, 2, 0, 0, &map));
-	ASSERT_EQ(0, fake.mmaps);
 	/* a non-DAX file on pmem: page cache, msync */
 	fake.query_ret = -EOPNOTSUPP;
 	ASSERT_EQ(0, pmf_test_map(fd, 2, 0, 0, &map));
@@ -339,17 +426,21 @@ TEST(query_errors_at_map)
 	ASSERT_EQ(0, pmem2_deep_flush(map, pmem2_map_get_address(map), 1));
 	ASSERT_EQ(1, fake.msyncs);
 	pmem2_map_delete(&map);
-	/* no nd region (tmpfs, dm): sysfs and MAP_SYNC decide, msync flushes */
-	fake.query_ret = -ENODEV;
 	pmf_test_set_sysfs("/nonexistent");
-	ASSERT_EQ(0, pmf_test_map(fd, 2, 0, 0, &map));
-	ASSERT_EQ(1, fake.sync_tries);
-	ASSERT_EQ(PMEM2_GRANULARITY_CACHE_LINE,
-		  pmem2_map_get_store_granularity(map));
-	ASSERT_EQ(0, pmem2_deep_flush(map, pmem2_map_get_address(map), 1));
+	for (i = 0; i < sizeof(fallback) / sizeof(fallback[0]); i++) {
+		fake.query_ret = -fallback[i];
+		fake.sync_tries = fake.msyncs = 0;
+		ASSERT_EQ(0, pmf_test_map(fd, 2, 0, 0, &map))
+			TH_LOG("QUERY %s", strerror(fallback[i]));
+		ASSERT_EQ(1, fake.sync_tries);
+		ASSERT_EQ(PMEM2_GRANULARITY_CACHE_LINE,
+			  pmem2_map_get_store_granularity(map));
+		ASSERT_EQ(0, pmem2_deep_flush(map, pmem2_map_get_address(map), 1));
+		ASSERT_EQ(1, fake.msyncs);
+		pmem2_map_delete(&map);
+	}
 	ASSERT_EQ(0, fake.flushes);
-	ASSERT_EQ(2, fake.msyncs);
-	pmem2_map_delete(&map);
+	ASSERT_EQ(0, fake.regs);
 	close(fd);
 	PMF_LEAK_CHECK();
 }

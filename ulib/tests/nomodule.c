@@ -44,7 +44,10 @@ FIXTURE_SETUP(sysfs)
 	mkdirs("%s", self->dax);
 	mkdirs("%s/bus/dax", self->root);
 	mkdirs("%s/dev/char", self->root);
-	mkdirs("%s/bus/nd/devices/region2", self->root);
+	mkdirs("%s/bus/nd/devices", self->root);
+	/* as in sysfs: the bus's entry links to the device's directory */
+	snprintf(link, sizeof(link), "%s/bus/nd/devices/region2", self->root);
+	ASSERT_EQ(0, symlink(self->region, link));
 	snprintf(target, sizeof(target), "%s/bus/dax", self->root);
 	snprintf(link, sizeof(link), "%s/subsystem", self->dax);
 	ASSERT_EQ(0, symlink(target, link));
@@ -294,23 +297,52 @@ TEST_F(sysfs, devdax_eadr_is_byte)
 /* with the module, the same device-dax goes through the ioctl */
 TEST_F(sysfs, devdax_with_module_uses_ioctl)
 {
-	struct pmem2_map *map;
+	struct pmem2_map *map, *other;
+	char bus[PATH_MAX];
 
 	fake.dev_err = 0;
 	fake.q.target_kind = PMEMFLUSH_TARGET_DEVDAX;
 	fake.q.out_flags = PMEMFLUSH_DAX_SYNC | PMEMFLUSH_REGION_ASYNC;
 	ASSERT_EQ(0,
 		  pmf_test_map(self->fd, PMEM2_GRANULARITY_PAGE, 2097152, 0, &map));
-	/* virtio device-dax: CACHE_LINE, made durable by the ioctl */
-	ASSERT_EQ(PMEM2_GRANULARITY_CACHE_LINE,
-		  pmem2_map_get_store_granularity(map));
+	/*
+	 * virtio device-dax: a CPU flush reaches only the host's page cache,
+	 * so PAGE, and flush and persist do the whole job: the CPU's
+	 * write-back, then the device flush by the map's id
+	 */
+	ASSERT_EQ(PMEM2_GRANULARITY_PAGE, pmem2_map_get_store_granularity(map));
 	zero_mtime(self->deep);
 	ASSERT_EQ(0, pmem2_deep_flush(map,
 			(char *)pmem2_map_get_address(map) + 64, 64));
 	ASSERT_EQ(1, fake.flushes);
+	ASSERT_EQ(PMEMFLUSH_BY_ID, fake.flush_flags);
 	ASSERT_EQ(2097152 + 64, fake.flush_offset);
+	ASSERT_EQ(1, fake.cpu_flushes);
+	pmem2_get_persist_fn(map)((char *)pmem2_map_get_address(map) + 4096, 8);
+	ASSERT_EQ(2, fake.flushes);
+	ASSERT_EQ(2097152 + 4096, fake.flush_offset);
+	ASSERT_EQ(8, fake.flush_length);
+	ASSERT_EQ(2, fake.cpu_flushes);
+	pmem2_get_flush_fn(map)((char *)pmem2_map_get_address(map) + 8192, 8);
+	ASSERT_EQ(3, fake.flushes);
+	pmem2_get_drain_fn(map)();
+	ASSERT_EQ(3, fake.flushes);
+	ASSERT_EQ(0, fake.msyncs);
 	ASSERT_FALSE(written(self->deep));
+	ASSERT_EQ(PMEM2_E_GRANULARITY_NOT_SUPPORTED,
+		  pmf_test_map(self->fd, PMEM2_GRANULARITY_CACHE_LINE, 0, 0,
+			       &other));
 	pmem2_map_delete(&map);
+	/* without the module nothing could make it durable */
+	snprintf(bus, sizeof(bus), "%s/devices/ndbus0", self->root);
+	attr(bus, "provider", "virtio-pmem\n");
+	pmf_test_atfork_child();
+	fake.dev_err = -ENOENT;
+	fake.mmaps = 0;
+	ASSERT_EQ(PMEM2_E_NOSUPP,
+		  pmf_test_map(self->fd, PMEM2_GRANULARITY_PAGE, 0, 0, &map));
+	ASSERT_NE(NULL, strstr(pmem2_errormsg(), "pmemflush module"));
+	ASSERT_EQ(0, fake.mmaps);
 }
 
 /* fsdax file, no module: region from /sys/dev/block, msync deep flush */

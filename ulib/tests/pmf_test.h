@@ -32,12 +32,23 @@
 
 static struct {
 	int dev_err;		/* dev_open(): 0 = module loaded */
+	int dev_opens, dev_closes;
 	int query_ret;		/* query(): -errno, or 0 to answer q */
 	struct pmemflush_query q;
+	unsigned int query_flags;
+	int query_target;
 	int flush_ret;
 	int flushes;
-	int flush_fd;
+	int flush_dev, flush_target;
+	unsigned int flush_flags;
 	uint64_t flush_offset, flush_length;
+	int reg_ret;		/* register(): -errno, or 0 to hand out ids */
+	int reg_enospc;		/* this many registers fail with ENOSPC first */
+	int regs, unregs, live_ids;
+	struct pmemflush_register reg;	/* the last one, as answered */
+	int reg_dev;
+	uint32_t next_id, unreg_id;
+	uint64_t reg_offset;	/* what REGISTER by address answers */
 	bool sync_ok;		/* MAP_SYNC "works" (dropped before mmap) */
 	bool anon;		/* map anonymous memory (device-dax stand-in) */
 	int mmap_errno;
@@ -46,29 +57,80 @@ static struct {
 	int msyncs;
 	uintptr_t msync_addr;
 	size_t msync_len;
+	int cpu_flushes;	/* pmf_cpu_flush() calls (the spy) */
+	uintptr_t cpu_flush_addr;
+	size_t cpu_flush_len;
 } fake;
 
+/* a real fd (of /dev/null), so closing it is real and leaks show */
 static int fake_dev_open(void)
 {
-	return fake.dev_err;
+	int fd;
+
+	if (fake.dev_err)
+		return fake.dev_err;
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0)
+		fake.dev_opens++;
+	return fd < 0 ? -errno : fd;
 }
 
-static int fake_query(int fd, struct pmemflush_query *q)
+static void fake_dev_close(int dev)
 {
+	fake.dev_closes++;
+	close(dev);
+}
+
+static int fake_query(int dev, unsigned int flags, int target,
+		      struct pmemflush_query *q)
+{
+	(void)dev;
+	fake.query_flags = flags;
+	fake.query_target = target;
 	if (fake.query_ret)
 		return fake.query_ret;
 	*q = fake.q;
-	q->fd = fd;
+	q->flags = flags;
+	q->fd = target;
 	return 0;
 }
 
-static int fake_flush(int fd, uint64_t offset, uint64_t length)
+static int fake_flush(int dev, unsigned int flags, int target,
+		      uint64_t offset, uint64_t length)
 {
 	fake.flushes++;
-	fake.flush_fd = fd;
+	fake.flush_dev = dev;
+	fake.flush_flags = flags;
+	fake.flush_target = target;
 	fake.flush_offset = offset;
 	fake.flush_length = length;
 	return fake.flush_ret;
+}
+
+static int fake_reg(int dev, struct pmemflush_register *r)
+{
+	fake.regs++;
+	if (fake.reg_enospc > 0) {
+		fake.reg_enospc--;
+		return -ENOSPC;
+	}
+	if (fake.reg_ret)
+		return fake.reg_ret;
+	r->id = ++fake.next_id;
+	r->offset = (r->flags & PMEMFLUSH_BY_ADDR) ? fake.reg_offset : 0;
+	fake.reg = *r;
+	fake.reg_dev = dev;
+	fake.live_ids++;
+	return 0;
+}
+
+static int fake_unreg(int dev, uint32_t id)
+{
+	(void)dev;
+	fake.unregs++;
+	fake.unreg_id = id;
+	fake.live_ids--;
+	return 0;
 }
 
 static void *fake_mmap(void *addr, size_t len, int prot, int flags, int fd,
@@ -105,10 +167,20 @@ static int fake_msync(void *addr, size_t len, int flags)
 	return msync(addr, len, flags);
 }
 
+static void fake_cpu_flush_spy(const void *ptr, size_t size)
+{
+	fake.cpu_flushes++;
+	fake.cpu_flush_addr = (uintptr_t)ptr;
+	fake.cpu_flush_len = size;
+}
+
 static const struct pmf_kops fake_kops = {
 	.dev_open = fake_dev_open,
+	.dev_close = fake_dev_close,
 	.query = fake_query,
 	.flush = fake_flush,
+	.reg = fake_reg,
+	.unreg = fake_unreg,
 	.mmap = fake_mmap,
 	.msync = fake_msync,
 };
@@ -117,6 +189,7 @@ static const struct pmf_kops fake_kops = {
 static inline void fake_module(__u32 kind, __u32 domain, __u32 flags)
 {
 	pmf_test_set_kops(&fake_kops);
+	pmf_test_cpu_flush_spy = fake_cpu_flush_spy;
 	fake.q.region_id = 7;
 	fake.q.has_flush = 1;
 	fake.q.target_kind = kind;
@@ -128,6 +201,7 @@ static inline void fake_module(__u32 kind, __u32 domain, __u32 flags)
 static inline void fake_no_module(void)
 {
 	pmf_test_set_kops(&fake_kops);
+	pmf_test_cpu_flush_spy = fake_cpu_flush_spy;
 	fake.dev_err = -ENOENT;
 }
 

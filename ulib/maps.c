@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Every live map by address. libpmem2's PAGE persist and flush receive only
+ * (ptr, size): like libpmem2 we find the maps the range overlaps and act on
+ * each map's part of it, skipping what no map covers.
+ *
+ * A sorted array under a rwlock: maps are few and made rarely, and a lookup
+ * serves an msync or an ioctl, which cost far more than the lock. The lock is
+ * taken for writing around fork() so a child never inherits it held.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pmf.h"
+
+static pthread_rwlock_t pmf_maps_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct pmem2_map **pmf_maps;
+static size_t pmf_maps_n, pmf_maps_cap;
+
+/* index of the first map whose end is above @p */
+static size_t pmf_maps_first_above(uintptr_t p)
+{
+	size_t lo = 0, hi = pmf_maps_n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct pmem2_map *m = pmf_maps[mid];
+
+		if ((uintptr_t)m->addr + m->size <= p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int pmf_maps_add(struct pmem2_map *map)
+{
+	size_t i;
+
+	pthread_rwlock_wrlock(&pmf_maps_lock);
+	if (pmf_maps_n == pmf_maps_cap) {
+		size_t cap = pmf_maps_cap ? 2 * pmf_maps_cap : 16;
+		struct pmem2_map **v = realloc(pmf_maps, cap * sizeof(*v));
+
+		if (!v) {
+			pthread_rwlock_unlock(&pmf_maps_lock);
+			return -ENOMEM;
+		}
+		pmf_maps = v;
+		pmf_maps_cap = cap;
+	}
+	/* maps never overlap: the kernel gave each its own range */
+	i = pmf_maps_first_above((uintptr_t)map->addr);
+	memmove(&pmf_maps[i + 1], &pmf_maps[i],
+		(pmf_maps_n - i) * sizeof(*pmf_maps));
+	pmf_maps[i] = map;
+	pmf_maps_n++;
+	pthread_rwlock_unlock(&pmf_maps_lock);
+	return 0;
+}
+
+void pmf_maps_remove(struct pmem2_map *map)
+{
+	size_t i;
+
+	pthread_rwlock_wrlock(&pmf_maps_lock);
+	i = pmf_maps_first_above((uintptr_t)map->addr);
+	if (i < pmf_maps_n && pmf_maps[i] == map) {
+		memmove(&pmf_maps[i], &pmf_maps[i + 1],
+			(pmf_maps_n - i - 1) * sizeof(*pmf_maps));
+		pmf_maps_n--;
+	}
+	if (!pmf_maps_n) {
+		free(pmf_maps);
+		pmf_maps = NULL;
+		pmf_maps_cap = 0;
+	}
+	pthread_rwlock_unlock(&pmf_maps_lock);
+}
+
+int pmf_maps_for_range(const void *ptr, size_t size,
+		       int (*fn)(struct pmem2_map *map, const void *p,
+				 size_t len))
+{
+	uintptr_t start = (uintptr_t)ptr, end;
+	size_t i;
+	int ret = 0;
+
+	if (!size)
+		return 0;
+	/* a range past the top of the address space ends there */
+	if (__builtin_add_overflow(start, size, &end))
+		end = UINTPTR_MAX;
+	pthread_rwlock_rdlock(&pmf_maps_lock);
+	for (i = pmf_maps_first_above(start); i < pmf_maps_n && !ret; i++) {
+		struct pmem2_map *m = pmf_maps[i];
+		uintptr_t a = (uintptr_t)m->addr, b = a + m->size;
+
+		if (a >= end)
+			break;
+		if (a < start)
+			a = start;
+		if (b > end)
+			b = end;
+		ret = fn(m, (const void *)a, b - a);
+	}
+	pthread_rwlock_unlock(&pmf_maps_lock);
+	return ret;
+}
+
+static void pmf_maps_prepare(void)
+{
+	pthread_rwlock_wrlock(&pmf_maps_lock);
+}
+
+static void pmf_maps_parent(void)
+{
+	pthread_rwlock_unlock(&pmf_maps_lock);
+}
+
+/*
+ * glibc's rwlock knows its writer by thread id, which is not the same in
+ * the child: unlocking there would be taken for a reader's unlock. The child
+ * has one thread and nobody else holds the lock: make it new.
+ */
+static void pmf_maps_child(void)
+{
+	pthread_rwlock_init(&pmf_maps_lock, NULL);
+}
+
+__attribute__((constructor)) static void pmf_maps_init(void)
+{
+	pthread_atfork(pmf_maps_prepare, pmf_maps_parent, pmf_maps_child);
+}
