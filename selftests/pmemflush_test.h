@@ -254,18 +254,26 @@ static inline int pmf_write_file(const char *path, const char *s, int flags)
 	return n == (ssize_t)strlen(s) ? 0 : -1;
 }
 
+/*
+ * A kprobe on @func, counting calls by this process. A function of a module
+ * is named "MOD:func": only that form is armed again when the module is
+ * unloaded and loaded back.
+ */
 static inline int pmf_probe_start(struct pmf_probe *p, const char *func)
 {
-	char path[256], buf[128];
+	char path[256], buf[128], *c;
 
 	snprintf(p->event, sizeof(p->event), "pmf_%s", func);
+	c = strchr(p->event, ':');
+	if (c)
+		*c = '_';
 	snprintf(buf, sizeof(buf), "p:%s %s\n", p->event, func);
 	/* EEXIST when an earlier test defined it already */
 	if (pmf_write_file(PMF_TRACEFS "/kprobe_events", buf, O_APPEND) &&
 	    errno != EEXIST && errno != EBUSY)
 		return -1;
 	snprintf(p->inst, sizeof(p->inst), PMF_TRACEFS "/instances/pmf%d_%s",
-		 getpid(), func);
+		 getpid(), p->event + 4);
 	if (mkdir(p->inst, 0700))
 		return -1;
 	snprintf(path, sizeof(path), "%s/events/kprobes/%s/filter", p->inst, p->event);
