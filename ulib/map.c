@@ -289,13 +289,14 @@ static int pmf_map_deep_setup(struct pmem2_map *map,
 			      const struct pmf_target *t, bool map_sync)
 {
 	char path[PATH_MAX];
-	int ret;
 
 	if (!map->devdax && (!map_sync || !t->module)) {
 		map->deep = PMF_DEEP_MSYNC;
 		return 0;
 	}
 	if (t->module) {
+		int ret;
+
 		if (t->no_flush) {
 			map->deep = PMF_DEEP_CPU;
 			return 0;
