@@ -370,6 +370,41 @@ TEST_F(lib, source_fd_closed)
 }
 
 /*
+ * The native handles: registered by fd and by range, each flush one ioctl
+ * reaching nvdimm_flush(), barriers-only region or not (an explicit request
+ * always reaches the kernel); QUERY by handle says what QUERY by fd says.
+ */
+TEST_F(lib, native_handles)
+{
+	struct pmemflush_handle *hfd, *hrange;
+	struct pmemflush_info a, b;
+	uint64_t off = 1;
+	struct kcount k;
+
+	ASSERT_EQ(0, map_target(_metadata, self));
+	ASSERT_EQ(0, pmemflush_register_fd(&hfd, self->fd, 0));
+	ASSERT_EQ(0, pmemflush_register_range(&hrange, self->addr + 8192, 4096,
+					      &off, 0));
+	EXPECT_EQ(8192, off);
+	ASSERT_EQ(0, pmemflush_fd_query(self->fd, &a));
+	ASSERT_EQ(0, pmemflush_handle_query(hrange, &b));
+	EXPECT_EQ(a.region_id, b.region_id);
+	EXPECT_EQ(a.target_size, b.target_size);
+	EXPECT_EQ(a.flags, b.flags);
+	ASSERT_EQ(0, kcount_start(&k));
+	EXPECT_EQ(0, pmemflush_handle_deep_flush(hfd, 0, 64, 0));
+	EXPECT_EQ(0, pmemflush_handle_deep_flush(hrange, off, 64, 0));
+	kcount_stop(&k);
+	EXPECT_EQ(2, k.ioctls);
+	EXPECT_EQ(2, k.flushes);
+	EXPECT_EQ(PMEM2_E_DEEP_FLUSH_RANGE,
+		  pmemflush_handle_deep_flush(hfd, a.target_size, 1, 0));
+	EXPECT_EQ(0, pmemflush_unregister(&hfd));
+	EXPECT_EQ(NULL, hfd);
+	EXPECT_EQ(0, pmemflush_unregister(&hrange));
+}
+
+/*
  * A forked child shares the parent's /dev/pmemflush file and so its ids: the
  * library registers again in the child on a file of its own, and the child's
  * map delete leaves the parent's id alone. Both flushes reach the device.
