@@ -9,7 +9,11 @@
  *                                         by id, sysfs, msync
  *   deepflush_bench pmem2     TARGET      pmem2_deep_flush on 64 B, 4 KiB,
  *                                         2 MiB after a store, and store +
- *                                         flush timed together (4 KiB)
+ *                                         flush timed together (4 KiB); per
+ *                                         row, the ioctl (FLUSH by id among
+ *                                         them), msync, open, read, write
+ *                                         and fsync calls the library made
+ *                                         per call (an untimed pass)
  *   deepflush_bench threads   TARGET N    N threads of pmem2_deep_flush (64 B)
  *   deepflush_bench idthreads TARGET N... N threads of the FLUSH ioctl by id
  *                                         (64 B) on one /dev/pmemflush and
@@ -20,10 +24,12 @@
  * path); BENCH_FSYNC_COUNT names QEMU's fsync count file for the target's
  * virtio-pmem device, if any.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +58,122 @@
 #define THREAD_SECONDS	3	/* each threads and idthreads run */
 
 static const char *target, *label;
+
+/*
+ * What a library's deep flush asks of the kernel: this executable defines
+ * ioctl, msync, open, read, pread, write, pwrite and fsync, so the library's
+ * calls to them bind here (a shared library's references to libc resolve to
+ * the executable's definition first), are counted while count_on is set and
+ * go on to libc's through dlsym(RTLD_NEXT). The bench's own raw calls in the
+ * floor and idthreads modes call libc's directly through LIBC().
+ */
+enum {
+	C_IOCTL, C_FLUSH_ID, C_MSYNC, C_OPEN, C_READ, C_WRITE, C_FSYNC, C_MAX
+};
+
+/* flush_id_ioctls: those of the ioctls that were PMEMFLUSH_FLUSH by id */
+static const char *const count_names[C_MAX] = {
+	"ioctls", "flush_id_ioctls", "msyncs", "opens", "reads", "writes",
+	"fsyncs",
+};
+
+static unsigned long counts[C_MAX];
+static int count_on;
+
+static void *libc_ioctl, *libc_msync, *libc_open, *libc_read, *libc_pread,
+	    *libc_write, *libc_pwrite, *libc_fsync;
+
+static void *libc_fn(void **slot, const char *name)
+{
+	void *fn = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+
+	if (!fn) {
+		fn = dlsym(RTLD_NEXT, name);
+		if (!fn) {
+			fprintf(stderr, "dlsym(RTLD_NEXT, %s): %s\n", name,
+				dlerror());
+			abort();
+		}
+		__atomic_store_n(slot, fn, __ATOMIC_RELEASE);
+	}
+	return fn;
+}
+
+/* libc's @name, with the type of this file's definition */
+#define LIBC(name)	((__typeof__(&name))libc_fn(&libc_##name, #name))
+
+static void count(int c)
+{
+	if (__atomic_load_n(&count_on, __ATOMIC_RELAXED))
+		__atomic_fetch_add(&counts[c], 1, __ATOMIC_RELAXED);
+}
+
+int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	count(C_IOCTL);
+	if (req == PMEMFLUSH_FLUSH && arg &&
+	    __atomic_load_n(&count_on, __ATOMIC_RELAXED) &&
+	    (((struct pmemflush_flush *)arg)->flags & PMEMFLUSH_BY_ID))
+		count(C_FLUSH_ID);
+	return LIBC(ioctl)(fd, req, arg);
+}
+
+int msync(void *addr, size_t len, int flags)
+{
+	count(C_MSYNC);
+	return LIBC(msync)(addr, len, flags);
+}
+
+int open(const char *path, int flags, ...)
+{
+	int mode = 0;
+
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
+		va_list ap;
+
+		va_start(ap, flags);
+		mode = va_arg(ap, int);
+		va_end(ap);
+	}
+	count(C_OPEN);
+	return LIBC(open)(path, flags, mode);
+}
+
+ssize_t read(int fd, void *buf, size_t len)
+{
+	count(C_READ);
+	return LIBC(read)(fd, buf, len);
+}
+
+ssize_t pread(int fd, void *buf, size_t len, off_t off)
+{
+	count(C_READ);
+	return LIBC(pread)(fd, buf, len, off);
+}
+
+ssize_t write(int fd, const void *buf, size_t len)
+{
+	count(C_WRITE);
+	return LIBC(write)(fd, buf, len);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+	count(C_WRITE);
+	return LIBC(pwrite)(fd, buf, len, off);
+}
+
+int fsync(int fd)
+{
+	count(C_FSYNC);
+	return LIBC(fsync)(fd);
+}
 
 static uint64_t now_ns(void)
 {
@@ -139,7 +261,8 @@ static int null_ioctl(void *p)
 {
 	struct floor_ctx *c = p;
 
-	return ioctl(c->dev, _IO(PMEMFLUSH_TYPE, 0x7f)) == -1 && errno == ENOTTY ? 0 : -1;
+	return LIBC(ioctl)(c->dev, _IO(PMEMFLUSH_TYPE, 0x7f), NULL) == -1 &&
+	       errno == ENOTTY ? 0 : -1;
 }
 
 static int flush_ioctl(void *p)
@@ -149,7 +272,7 @@ static int flush_ioctl(void *p)
 		.size = sizeof(arg), .fd = c->fd, .offset = 0, .length = 64,
 	};
 
-	return ioctl(c->dev, PMEMFLUSH_FLUSH, &arg);
+	return LIBC(ioctl)(c->dev, PMEMFLUSH_FLUSH, &arg);
 }
 
 static int flush_id_ioctl(void *p)
@@ -160,7 +283,7 @@ static int flush_id_ioctl(void *p)
 		.offset = 0, .length = 64,
 	};
 
-	return ioctl(c->dev, PMEMFLUSH_FLUSH, &arg);
+	return LIBC(ioctl)(c->dev, PMEMFLUSH_FLUSH, &arg);
 }
 
 /* an id for @fd on the open /dev/pmemflush @dev, or 0 (errno set) */
@@ -185,9 +308,9 @@ static int sysfs_deep_flush(void *p)
 	struct floor_ctx *c = p;
 	char buf[8];
 
-	if (pread(c->sysfs, buf, sizeof(buf), 0) <= 0)
+	if (LIBC(pread)(c->sysfs, buf, sizeof(buf), 0) <= 0)
 		return -1;
-	if (buf[0] == '1' && pwrite(c->sysfs, "1", 1, 0) != 1)
+	if (buf[0] == '1' && LIBC(pwrite)(c->sysfs, "1", 1, 0) != 1)
 		return -1;
 	return 0;
 }
@@ -203,7 +326,7 @@ static int msync_page(void *p)
 {
 	struct floor_ctx *c = p;
 
-	return msync(c->map, 4096, MS_SYNC);
+	return LIBC(msync)(c->map, 4096, MS_SYNC);
 }
 
 /* the region's deep_flush file, found the way sysfs lays it out */
@@ -374,30 +497,79 @@ static const char *granularity_name(enum pmem2_granularity g)
 	}
 }
 
+/*
+ * The library's calls per op, from an untimed pass of up to COUNT_CALLS
+ * calls (at least COUNT_MIN, else until COUNT_NS is spent), as JSON fields
+ * appended to @extra; -1 when fn fails. Slow ops (PMDK's region lookup on
+ * device-dax takes over 100 ms in TCG) get the few calls the budget allows.
+ */
+#define COUNT_CALLS	100
+#define COUNT_MIN	3
+#define COUNT_NS	1000000000ULL
+
+static int count_calls(int (*fn)(void *), void (*prep)(void *), void *arg,
+		       char *extra, size_t len)
+{
+	uint64_t start = now_ns();
+	size_t off;
+	int n, i;
+
+	for (i = 0; i < C_MAX; i++)
+		__atomic_store_n(&counts[i], 0, __ATOMIC_RELAXED);
+	for (n = 0; n < COUNT_CALLS &&
+	     (n < COUNT_MIN || now_ns() - start < COUNT_NS); n++) {
+		int ret;
+
+		if (prep)
+			prep(arg);
+		__atomic_store_n(&count_on, 1, __ATOMIC_RELAXED);
+		ret = fn(arg);
+		__atomic_store_n(&count_on, 0, __ATOMIC_RELAXED);
+		if (ret)
+			return -1;
+	}
+	off = strlen(extra);
+	for (i = 0; i < C_MAX && off < len; i++) {
+		unsigned long v = __atomic_load_n(&counts[i], __ATOMIC_RELAXED);
+
+		off += snprintf(extra + off, len - off, ",\"%s_per_op\":%.2f",
+				count_names[i], (double)v / n);
+	}
+	if (off < len)
+		snprintf(extra + off, len - off, ",\"counted_calls\":%d", n);
+	return 0;
+}
+
 static int bench_pmem2(void)
 {
 	static const size_t sizes[] = { 64, 4096, 2UL << 20 };
 	static uint64_t ns[MAX_SAMPLES];
 	struct pmem2_ctx c;
-	char extra[64];
+	char gran[64], extra[256];
 	int fd, n, is_file;
 	unsigned int i;
 
 	fd = open_target(&is_file);
 	if (fd < 0 || map_target(&c, fd))
 		return 1;
-	snprintf(extra, sizeof(extra), "\"granularity\":\"%s\"",
+	snprintf(gran, sizeof(gran), "\"granularity\":\"%s\"",
 		 granularity_name(pmem2_map_get_store_granularity(c.map)));
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		c.size = sizes[i];
 		n = sample(ns, deep_flush, store_range, &c);
 		if (n < 0)
 			return 1;
+		strcpy(extra, gran);
+		if (count_calls(deep_flush, store_range, &c, extra, sizeof(extra)))
+			return 1;
 		report("pmem2_deep_flush", LIBRARY, c.size, ns, n, extra);
 	}
 	c.size = 4096;
 	n = sample(ns, store_and_deep_flush, NULL, &c);
 	if (n < 0)
+		return 1;
+	strcpy(extra, gran);
+	if (count_calls(store_and_deep_flush, NULL, &c, extra, sizeof(extra)))
 		return 1;
 	report("store_and_deep_flush", LIBRARY, c.size, ns, n, extra);
 	pmem2_map_delete(&c.map);
@@ -528,7 +700,7 @@ static void *id_flusher(void *p)
 			.size = sizeof(arg), .flags = PMEMFLUSH_BY_ID,
 			.fd = t->id, .offset = 0, .length = 64,
 		};
-		if (ioctl(t->dev, PMEMFLUSH_FLUSH, &arg)) {
+		if (LIBC(ioctl)(t->dev, PMEMFLUSH_FLUSH, &arg)) {
 			t->err = errno;
 			break;
 		}
