@@ -6,7 +6,8 @@
  *
  * A sorted array under a rwlock: maps are few and made rarely, and a lookup
  * serves an msync or an ioctl, which cost far more than the lock. The lock is
- * taken for writing around fork() so a child never inherits it held.
+ * taken for writing around fork() so a child never inherits it held, and is
+ * never held across anything slow.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -87,29 +88,43 @@ int pmf_maps_for_range(const void *ptr, size_t size,
 				 size_t len))
 {
 	uintptr_t start = (uintptr_t)ptr, end;
-	size_t i;
-	int ret = 0;
 
 	if (!size)
 		return 0;
 	/* a range past the top of the address space ends there */
 	if (__builtin_add_overflow(start, size, &end))
 		end = UINTPTR_MAX;
-	pthread_rwlock_rdlock(&pmf_maps_lock);
-	for (i = pmf_maps_first_above(start); i < pmf_maps_n && !ret; i++) {
-		struct pmem2_map *m = pmf_maps[i];
-		uintptr_t a = (uintptr_t)m->addr, b = a + m->size;
+	/*
+	 * One map at a time, the lock held only to find it, as libpmem2 does:
+	 * holding it across an msync or a host flush would let a stream of
+	 * persisting threads shut pmem2_map_new() and fork() out. The maps
+	 * found are the caller's, who must not delete them meanwhile.
+	 */
+	while (start < end) {
+		struct pmem2_map *m = NULL;
+		uintptr_t a, b;
+		size_t i;
+		int ret;
 
-		if (a >= end)
+		pthread_rwlock_rdlock(&pmf_maps_lock);
+		i = pmf_maps_first_above(start);
+		if (i < pmf_maps_n && (uintptr_t)pmf_maps[i]->addr < end)
+			m = pmf_maps[i];
+		pthread_rwlock_unlock(&pmf_maps_lock);
+		if (!m)
 			break;
+		a = (uintptr_t)m->addr;
+		b = a + m->size;
 		if (a < start)
 			a = start;
 		if (b > end)
 			b = end;
 		ret = fn(m, (const void *)a, b - a);
+		if (ret)
+			return ret;
+		start = b;
 	}
-	pthread_rwlock_unlock(&pmf_maps_lock);
-	return ret;
+	return 0;
 }
 
 static void pmf_maps_prepare(void)
