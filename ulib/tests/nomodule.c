@@ -414,4 +414,161 @@ TEST_F(sysfs, region_find)
 	ASSERT_FALSE(r.found);
 }
 
+/* the module loaded, QUERY answering for the device-dax of region2 */
+static void devdax_module(bool async, int has_flush)
+{
+	fake.dev_err = 0;
+	fake.q.region_id = 2;
+	fake.q.target_kind = PMEMFLUSH_TARGET_DEVDAX;
+	fake.q.persistence_domain = PMEMFLUSH_PERSIST_MEMORY_CONTROLLER;
+	fake.q.has_flush = has_flush;
+	fake.q.out_flags = PMEMFLUSH_DAX_SYNC |
+			   (async ? PMEMFLUSH_REGION_ASYNC : 0);
+}
+
+/*
+ * A synchronous region without flush hints: the deep flush is the CPU's
+ * write-back of the range and SFENCE; no REGISTER, no FLUSH, no sysfs.
+ */
+TEST_F(sysfs, devdax_barriers_only_no_ioctl)
+{
+	struct pmem2_map *map;
+	char *a;
+
+	devdax_module(false, 0);
+	ASSERT_EQ(0,
+		  pmf_test_map(self->fd, PMEM2_GRANULARITY_PAGE, 0, 0, &map));
+	ASSERT_EQ(PMEM2_GRANULARITY_CACHE_LINE,
+		  pmem2_map_get_store_granularity(map));
+	a = pmem2_map_get_address(map);
+	zero_mtime(self->deep);
+	ASSERT_EQ(0, pmem2_deep_flush(map, a + 4096 + 3, 5000));
+	ASSERT_EQ(0, fake.regs);
+	ASSERT_EQ(0, fake.flushes);
+	ASSERT_EQ(0, fake.msyncs);
+	ASSERT_FALSE(written(self->deep));
+	ASSERT_EQ(1, fake.cpu_flushes);
+	ASSERT_EQ((uintptr_t)a + 4096 + 3, fake.cpu_flush_addr);
+	ASSERT_EQ(5000, fake.cpu_flush_len);
+	ASSERT_EQ(0, pmem2_map_delete(&map));
+	ASSERT_EQ(0, fake.unregs);
+	/* the native fd flush reaches the kernel all the same */
+	ASSERT_EQ(0, pmemflush_fd_deep_flush(self->fd, 0, 64, 0));
+	ASSERT_EQ(1, fake.flushes);
+	ASSERT_EQ(self->fd, fake.flush_target);
+	PMF_LEAK_CHECK();
+}
+
+/* flush hints (has_flush 1), or asynchronous with has_flush 0: by id */
+TEST_F(sysfs, devdax_device_flush_registers)
+{
+	struct pmem2_map *map;
+	int async;
+	char *a;
+
+	for (async = 0; async < 2; async++) {
+		memset(&fake, 0, sizeof(fake));
+		fake.anon = true;
+		fake.sync_ok = true;
+		devdax_module(async, async ? 0 : 1);
+		ASSERT_EQ(0, pmf_test_map(self->fd, PMEM2_GRANULARITY_PAGE,
+					  2097152, 0, &map));
+		a = pmem2_map_get_address(map);
+		ASSERT_EQ(1, fake.regs);
+		ASSERT_EQ(PMEMFLUSH_BY_ADDR, fake.reg.flags);
+		ASSERT_EQ((uintptr_t)a, fake.reg.addr);
+		zero_mtime(self->deep);
+		ASSERT_EQ(0, pmem2_deep_flush(map, a + 64, 128));
+		ASSERT_EQ(1, fake.flushes) TH_LOG("async %d", async);
+		ASSERT_EQ(PMEMFLUSH_BY_ID, fake.flush_flags);
+		ASSERT_EQ((int)fake.reg.id, fake.flush_target);
+		ASSERT_EQ(2097152 + 64, fake.flush_offset);
+		ASSERT_EQ(128, fake.flush_length);
+		ASSERT_EQ(1, fake.cpu_flushes);
+		ASSERT_EQ((uintptr_t)a + 64, fake.cpu_flush_addr);
+		ASSERT_EQ(128, fake.cpu_flush_len);
+		ASSERT_FALSE(written(self->deep));
+		ASSERT_EQ(0, pmem2_map_delete(&map));
+		ASSERT_EQ(1, fake.unregs);
+		ASSERT_EQ(fake.reg.id, fake.unreg_id);
+	}
+	PMF_LEAK_CHECK();
+}
+
+/*
+ * REGISTER refused on a synchronous region with flush hints (an older
+ * module): the region's sysfs deep_flush, of the region QUERY named.
+ */
+TEST_F(sysfs, devdax_register_enotty_uses_sysfs)
+{
+	struct pmem2_map *map;
+
+	devdax_module(false, 1);
+	fake.reg_ret = -ENOTTY;
+	ASSERT_EQ(0,
+		  pmf_test_map(self->fd, PMEM2_GRANULARITY_PAGE, 0, 0, &map));
+	ASSERT_EQ(1, fake.regs);
+	zero_mtime(self->deep);
+	ASSERT_EQ(0, pmem2_deep_flush(map, pmem2_map_get_address(map), 1));
+	ASSERT_TRUE(written(self->deep));
+	ASSERT_EQ(0, fake.flushes);
+	ASSERT_EQ(0, pmem2_map_delete(&map));
+	ASSERT_EQ(0, fake.unregs);
+	PMF_LEAK_CHECK();
+}
+
+/*
+ * On an asynchronous (virtio-pmem) region nothing but the device flush
+ * makes stores durable: REGISTER failing fails the map with its error
+ * through the table, and the message names REGISTER after the map is gone.
+ */
+TEST_F(sysfs, devdax_async_register_failure_fails_map)
+{
+	static const struct pmf_errno_case t[] = {
+		{ ENXIO, PMEM2_E_DAX_REGION_NOT_FOUND },
+		{ ENOTTY, -ENOTTY }, { ENOMEM, -ENOMEM }, { ENOSPC, -ENOSPC },
+		{ EFAULT, -EFAULT },
+	};
+	struct pmem2_map *map;
+	size_t i;
+
+	devdax_module(true, 1);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		fake.reg_ret = -t[i].err;
+		map = (void *)1;
+		ASSERT_EQ(t[i].want, pmf_test_map(self->fd,
+				PMEM2_GRANULARITY_PAGE, 0, 0, &map))
+			TH_LOG("%s", strerror(t[i].err));
+		ASSERT_EQ(NULL, map);
+		ASSERT_NE(NULL, strstr(pmem2_errormsg(), "PMEMFLUSH_REGISTER"));
+		ASSERT_NE(NULL, strstr(pmem2_errormsg(), strerror(t[i].err)));
+	}
+	ASSERT_EQ(0, fake.unregs);
+	ASSERT_EQ(0, fake.flushes);
+	PMF_LEAK_CHECK();
+}
+
+/* the device-dax fd closed before pmem2_map_new(): libpmem2's error */
+TEST_F(sysfs, devdax_map_new_closed_fd)
+{
+	struct pmem2_config *cfg;
+	struct pmem2_source *src;
+	struct pmem2_map *map = (void *)1;
+	int fd = dup(self->fd);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pmem2_config_new(&cfg));
+	ASSERT_EQ(0, pmem2_config_set_required_store_granularity(cfg,
+						PMEM2_GRANULARITY_PAGE));
+	ASSERT_EQ(0, pmem2_source_from_fd(&src, fd));
+	ASSERT_EQ(PMF_FTYPE_DEVDAX, src->ftype);
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(PMEM2_E_INVALID_FILE_HANDLE, pmem2_map_new(&map, cfg, src));
+	ASSERT_EQ(NULL, map);
+	ASSERT_EQ(0, fake.mmaps);
+	pmem2_source_delete(&src);
+	pmem2_config_delete(&cfg);
+	PMF_LEAK_CHECK();
+}
+
 TEST_HARNESS_MAIN

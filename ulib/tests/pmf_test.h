@@ -30,6 +30,8 @@
 #define PMF_LEAK_CHECK() do { } while (0)
 #endif
 
+#define FAKE_MSYNC_LOG 8
+
 static struct {
 	int dev_err;		/* dev_open(): 0 = module loaded */
 	int dev_opens, dev_closes;
@@ -37,6 +39,7 @@ static struct {
 	struct pmemflush_query q;
 	unsigned int query_flags;
 	int query_target;
+	int query_dev;
 	int flush_ret;
 	int flushes;
 	int flush_dev, flush_target;
@@ -48,6 +51,7 @@ static struct {
 	struct pmemflush_register reg;	/* the last one, as answered */
 	int reg_dev;
 	uint32_t next_id, unreg_id;
+	int unreg_dev;
 	uint64_t reg_offset;	/* what REGISTER by address answers */
 	bool sync_ok;		/* MAP_SYNC "works" (dropped before mmap) */
 	bool anon;		/* map anonymous memory (device-dax stand-in) */
@@ -57,6 +61,10 @@ static struct {
 	int msyncs;
 	uintptr_t msync_addr;
 	size_t msync_len;
+	struct {		/* the first FAKE_MSYNC_LOG msyncs */
+		uintptr_t addr;
+		size_t len;
+	} msync_log[FAKE_MSYNC_LOG];
 	int cpu_flushes;	/* pmf_cpu_flush() calls (the spy) */
 	uintptr_t cpu_flush_addr;
 	size_t cpu_flush_len;
@@ -84,7 +92,7 @@ static void fake_dev_close(int dev)
 static int fake_query(int dev, unsigned int flags, int target,
 		      struct pmemflush_query *q)
 {
-	(void)dev;
+	fake.query_dev = dev;
 	fake.query_flags = flags;
 	fake.query_target = target;
 	if (fake.query_ret)
@@ -126,7 +134,7 @@ static int fake_reg(int dev, struct pmemflush_register *r)
 
 static int fake_unreg(int dev, uint32_t id)
 {
-	(void)dev;
+	fake.unreg_dev = dev;
 	fake.unregs++;
 	fake.unreg_id = id;
 	fake.live_ids--;
@@ -157,6 +165,10 @@ static void *fake_mmap(void *addr, size_t len, int prot, int flags, int fd,
 
 static int fake_msync(void *addr, size_t len, int flags)
 {
+	if (fake.msyncs < FAKE_MSYNC_LOG) {
+		fake.msync_log[fake.msyncs].addr = (uintptr_t)addr;
+		fake.msync_log[fake.msyncs].len = len;
+	}
 	fake.msyncs++;
 	fake.msync_addr = (uintptr_t)addr;
 	fake.msync_len = len;
