@@ -299,6 +299,11 @@ static int pmf_reg_current(struct pmf_reg *r, int *dev, uint32_t *id)
 	return 0;
 }
 
+/*
+ * The flush and the query by id return this library's error (the kernel's
+ * errno through the table) with the thread's message set, naming the
+ * REGISTER when it was the registration again in a child that failed.
+ */
 int pmf_reg_flush(struct pmf_reg *r, uint64_t offset, uint64_t length)
 {
 	uint32_t id;
@@ -306,8 +311,9 @@ int pmf_reg_flush(struct pmf_reg *r, uint64_t offset, uint64_t length)
 
 	ret = pmf_reg_current(r, &dev, &id);
 	if (ret)
-		return ret;
-	return pmf_kops->flush(dev, PMEMFLUSH_BY_ID, (int)id, offset, length);
+		return pmf_kernel_err(ret, "PMEMFLUSH_REGISTER in a forked child");
+	ret = pmf_kops->flush(dev, PMEMFLUSH_BY_ID, (int)id, offset, length);
+	return ret ? pmf_kernel_err(ret, "PMEMFLUSH_FLUSH") : 0;
 }
 
 int pmf_reg_query(struct pmf_reg *r, struct pmemflush_query *q)
@@ -317,8 +323,9 @@ int pmf_reg_query(struct pmf_reg *r, struct pmemflush_query *q)
 
 	ret = pmf_reg_current(r, &dev, &id);
 	if (ret)
-		return ret;
-	return pmf_kops->query(dev, PMEMFLUSH_BY_ID, (int)id, q);
+		return pmf_kernel_err(ret, "PMEMFLUSH_REGISTER in a forked child");
+	ret = pmf_kops->query(dev, PMEMFLUSH_BY_ID, (int)id, q);
+	return ret ? pmf_kernel_err(ret, "PMEMFLUSH_QUERY") : 0;
 }
 
 void pmf_reg_drop(struct pmf_reg *r)

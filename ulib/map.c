@@ -489,8 +489,7 @@ PMF_EXPORT int pmem2_deep_flush(struct pmem2_map *map, void *ptr, size_t size)
 	case PMF_DEEP_SYSFS:
 		return pmf_region_deep_flush(map->deep_path);
 	case PMF_DEEP_IOCTL:
-		ret = pmf_reg_flush(&map->reg, map->offset + off, size);
-		return ret ? pmf_kernel_err(ret, "PMEMFLUSH_FLUSH") : 0;
+		return pmf_reg_flush(&map->reg, map->offset + off, size);
 	default:
 		return 0;
 	}

@@ -139,13 +139,10 @@ PMF_EXPORT int pmemflush_handle_deep_flush(struct pmemflush_handle *handle,
 					   uint64_t offset, uint64_t length,
 					   unsigned int flags)
 {
-	int ret;
-
 	pmf_err_clear();
 	if (flags)
 		return pmf_err(-EINVAL, "unknown flags 0x%x", flags);
-	ret = pmf_reg_flush(&handle->reg, offset, length);
-	return ret ? pmf_kernel_err(ret, "PMEMFLUSH_FLUSH") : 0;
+	return pmf_reg_flush(&handle->reg, offset, length);
 }
 
 PMF_EXPORT int pmemflush_handle_query(struct pmemflush_handle *handle,
@@ -159,7 +156,7 @@ PMF_EXPORT int pmemflush_handle_query(struct pmemflush_handle *handle,
 		return pmf_err(-EINVAL, "info is NULL");
 	ret = pmf_reg_query(&handle->reg, &q);
 	if (ret)
-		return pmf_kernel_err(ret, "PMEMFLUSH_QUERY");
+		return ret;
 	pmf_info_from_query(info, &q);
 	return 0;
 }

@@ -86,7 +86,10 @@ struct pmf_reg {
 
 /* register by address range (@addr non-NULL) or by @fd; 0 or -errno */
 int pmf_reg_init(struct pmf_reg *r, const void *addr, size_t length, int fd);
-/* the device flush of [@offset, @offset + @length) of the target */
+/*
+ * The device flush of [@offset, @offset + @length) of the target, and its
+ * QUERY: 0, or this library's error with the message set.
+ */
 int pmf_reg_flush(struct pmf_reg *r, uint64_t offset, uint64_t length);
 int pmf_reg_query(struct pmf_reg *r, struct pmemflush_query *q);
 /* drop the id if this process registered it */

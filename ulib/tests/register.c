@@ -1048,6 +1048,7 @@ TEST(handle_fd_after_fork)
 	ASSERT_EQ(0, close(fd));
 	ASSERT_EQ(fd, dup2(other, fd));
 	ASSERT_EQ(-EBADF, pmemflush_handle_deep_flush(h, 0, 1, 0));
+	ASSERT_NE(NULL, strstr(pmem2_errormsg(), "PMEMFLUSH_REGISTER"));
 	ASSERT_EQ(-EBADF, pmemflush_handle_query(h, &info));
 	ASSERT_EQ(3, fake.regs);
 	ASSERT_EQ(1, fake.flushes);
