@@ -138,7 +138,7 @@ install-module: module
 # libpmemflush: one object list, built twice: PIC with hidden visibility for
 # libpmemflush.so.1 and the static archive (which the host tests would use to
 # reach internal hooks), and again with ASan/UBSan for the host tests.
-LIB_VERSION	:= 1.0
+LIB_VERSION	:= 1.1
 LIB_SONAME	:= libpmemflush.so.1
 LIB_SRCS	:= $(wildcard ulib/*.c)
 LIB_HDRS	:= $(wildcard ulib/*.h) include/libpmemflush.h \
