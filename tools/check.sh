@@ -28,6 +28,9 @@ for t in $(ls "$b"/hosttests/*_test 2>/dev/null); do
 	"$t" >"$res/host-$(basename "$t").tap" 2>&1
 	grep -E '^(not )?ok |^# Totals' "$res/host-$(basename "$t").tap"
 done
+echo "== host: abi"
+tools/abi-check.sh "$b/ulib/libpmemflush.so.1" ulib/libpmemflush.map \
+	include/libpmemflush.h | tee "$res/host-abi.tap"
 
 echo "== VM harness self-check"
 tools/vm/mkinitramfs.sh "$kver61" "$b/initramfs-$kver61.cpio.gz"
