@@ -228,6 +228,7 @@ void pmem2_perror(const char *format, ...)
 /* struct pmemflush_info.flags */
 #define PMEMFLUSH_INFO_REGION_ASYNC	(1U << 0)	/* virtio-pmem */
 #define PMEMFLUSH_INFO_DAX_SYNC		(1U << 1)	/* MAP_SYNC accepted */
+#define PMEMFLUSH_INFO_REGION_CXL	(1U << 2)	/* CXL persistent memory */
 
 /* What is behind an fd; the reserved fields are zero. */
 struct pmemflush_info {
@@ -235,7 +236,7 @@ struct pmemflush_info {
 	int32_t has_flush;		/* 1, 0, or -ENXIO (cannot tell) */
 	uint32_t persistence_domain;	/* PMEMFLUSH_INFO_PERSIST_* */
 	uint32_t target_kind;		/* PMEMFLUSH_INFO_* kind */
-	uint32_t flags;			/* PMEMFLUSH_INFO_REGION_ASYNC, _DAX_SYNC */
+	uint32_t flags;			/* PMEMFLUSH_INFO_REGION_* and _DAX_SYNC */
 	uint32_t reserved0;
 	uint64_t target_size;		/* bytes; the bound of a deep flush */
 	uint64_t reserved[4];

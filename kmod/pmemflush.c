@@ -1029,6 +1029,21 @@ static u32 pmemflush_persistence_domain(struct pmemflush_region *r)
 	return PMEMFLUSH_PERSIST_UNKNOWN;
 }
 
+/*
+ * Is the region on CXL's nd bus? cxl_pmem registers its bus with provider
+ * "CXL" (drivers/cxl/pmem.c in 6.1 and 6.12); the bus device is the region's
+ * parent, pinned by the region device's reference (device_add() takes one on
+ * the parent), and its provider attribute is read through sysfs like the
+ * others.
+ */
+static bool pmemflush_region_cxl(struct pmemflush_region *r)
+{
+	char buf[16];
+
+	return !pmemflush_sysfs_read(r->dev->parent, "provider", buf,
+				     sizeof(buf)) && sysfs_streq(buf, "CXL");
+}
+
 /* does a DAX mapping of @t accept MAP_SYNC? */
 static bool pmemflush_dax_sync(struct pmemflush_target *t)
 {
@@ -1072,6 +1087,8 @@ static int pmemflush_ioctl_query(struct pmemflush_ctx *ctx, void __user *argp)
 		arg.out_flags |= PMEMFLUSH_REGION_ASYNC;
 	if (pmemflush_dax_sync(t))
 		arg.out_flags |= PMEMFLUSH_DAX_SYNC;
+	if (pmemflush_region_cxl(t->region))
+		arg.out_flags |= PMEMFLUSH_REGION_CXL;
 	rc = pmemflush_copy_out(argp, &arg, sizeof(arg), usize);
 out:
 	pmemflush_cmd_put(t, &stack, file);

@@ -17,7 +17,8 @@ _Static_assert(PMEMFLUSH_INFO_DEVDAX == PMEMFLUSH_TARGET_DEVDAX &&
 	       PMEMFLUSH_INFO_BLOCK == PMEMFLUSH_TARGET_BLOCK &&
 	       PMEMFLUSH_INFO_BTT == PMEMFLUSH_TARGET_BTT, "target kinds");
 _Static_assert(PMEMFLUSH_INFO_REGION_ASYNC == PMEMFLUSH_REGION_ASYNC &&
-	       PMEMFLUSH_INFO_DAX_SYNC == PMEMFLUSH_DAX_SYNC, "flags");
+	       PMEMFLUSH_INFO_DAX_SYNC == PMEMFLUSH_DAX_SYNC &&
+	       PMEMFLUSH_INFO_REGION_CXL == PMEMFLUSH_REGION_CXL, "flags");
 
 /* the process's /dev/pmemflush, opened now if it was not */
 static int pmf_dev_ready(void)
@@ -37,7 +38,8 @@ static void pmf_info_from_query(struct pmemflush_info *info,
 	info->has_flush = q->has_flush;
 	info->persistence_domain = q->persistence_domain;
 	info->target_kind = q->target_kind;
-	info->flags = q->out_flags & (PMEMFLUSH_REGION_ASYNC | PMEMFLUSH_DAX_SYNC);
+	info->flags = q->out_flags & (PMEMFLUSH_REGION_ASYNC | PMEMFLUSH_DAX_SYNC |
+				      PMEMFLUSH_REGION_CXL);
 	info->target_size = q->target_size;
 }
 

@@ -155,6 +155,7 @@ enum pmemflush_target_kind {
 /* pmemflush_query.out_flags */
 #define PMEMFLUSH_REGION_ASYNC		(1U << 0)
 #define PMEMFLUSH_DAX_SYNC		(1U << 1)
+#define PMEMFLUSH_REGION_CXL		(1U << 2)
 
 /**
  * struct pmemflush_query - PMEMFLUSH_QUERY
@@ -171,7 +172,11 @@ enum pmemflush_target_kind {
  * @out_flags: out: PMEMFLUSH_REGION_ASYNC when flushes are asynchronous
  *	round trips to a host (virtio-pmem); PMEMFLUSH_DAX_SYNC when a DAX
  *	mapping of the target accepts MAP_SYNC (device-dax always does, even on
- *	an asynchronous region, where only PMEMFLUSH_FLUSH makes data durable)
+ *	an asynchronous region, where only PMEMFLUSH_FLUSH makes data durable);
+ *	PMEMFLUSH_REGION_CXL when the region is CXL persistent memory (its nd
+ *	bus provider is "CXL"): no flush hints and no flush callback, the
+ *	platform's Global Persistent Flush covers power loss, so @has_flush is
+ *	0 and a FLUSH issues only barriers
  * @__reserved2: 0
  * @target_size: out: size of the target in bytes, the bound FLUSH checks
  *
