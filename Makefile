@@ -24,11 +24,11 @@ CFLAGS	?= -O2 -g
 WFLAGS	:= -Wall -Wextra -Werror
 UCFLAGS	= $(CFLAGS) $(WFLAGS) -std=gnu11 -D_GNU_SOURCE -Iinclude/uapi -Iinclude
 
-# *_test run on every VM stack; NAME.STACK only on that stack
+# *_test run on every NFIT VM stack (qemu, nfit_test); NAME.STACK only on that stack
 SELFTESTS := pmemflush_dev_test pmemflush_flush_test pmemflush_kapi_test \
 	     pmemflush_targets.qemu pmemflush_targets.nfit_test \
 	     pmemflush_register.qemu pmemflush_register.nfit_test \
-	     libpmemflush_vm.qemu libpmemflush_vm.nfit_test
+	     libpmemflush_vm.qemu libpmemflush_vm.nfit_test pmemflush_cxl.cxl
 SELFTEST_BINS = $(SELFTESTS:%=$(B)/selftests/%)
 SELFTEST_CC = $(CC) $(UCFLAGS) -isystem $(KSRC61)/tools/testing/selftests
 
@@ -80,6 +80,11 @@ $(B)/selftests/libpmemflush_vm.%: selftests/libpmemflush_vm.c selftests/*.h \
 	@mkdir -p $(dir $@)
 	$(SELFTEST_CC) -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< \
 		$(LINK_PMF) -lkmod
+
+$(B)/selftests/pmemflush_cxl.%: selftests/pmemflush_cxl.c selftests/*.h \
+		include/uapi/linux/pmemflush.h include/libpmemflush.h lib
+	@mkdir -p $(dir $@)
+	$(SELFTEST_CC) -o $@ $< $(LINK_PMF) -lkmod
 
 # one libpmem2 program built against PMDK and against libpmemflush
 COMPAT_BINS = $(B)/compat/pmem2_compat-pmdk $(B)/compat/pmem2_compat-pmemflush

@@ -17,7 +17,7 @@ kver61=$(tools/kver.sh 6.1)
 # PMF_SERIES / PMF_STACKS narrow the VM boots and PMF_VM_ONLY=1 skips the
 # rest, for quicker runs while developing; make check sets none of them.
 series_list=${PMF_SERIES:-6.1 6.12}
-stack_list=${PMF_STACKS:-qemu nfit_test}
+stack_list=${PMF_STACKS:-qemu nfit_test cxl}
 
 if [ -z "${PMF_VM_ONLY:-}" ]; then
 echo "== lint"
@@ -60,7 +60,9 @@ for series in $series_list; do
 			[ -f "$t" ] && cp "$t" "$res/$series-$stack-$(basename "$t")"
 		done
 		# a boot that died mid-run must not lose the tests it never ran
-		for t in $(ls "$b"/selftests/* | grep -E "/[^./]*_test\$|\.$stack\$"); do
+		gen='/[^./]*_test$|'
+		[ "$stack" = cxl ] && gen=
+		for t in $(ls "$b"/selftests/* | grep -E "$gen\.$stack\$"); do
 			name=$(basename "$t")
 			[ -f "$res/$series-$stack-$name.tap" ] ||
 				printf '1..1\nnot ok 1 %s did not run\n' "$name" \

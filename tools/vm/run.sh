@@ -7,6 +7,7 @@
 # STACK selects the persistent memory the guest gets:
 #   qemu       QEMU NFIT NVDIMMs (no flush hints) and two virtio-pmem devices
 #   nfit_test  none: the guest loads the kernel's nfit_test stack instead
+#   cxl        one emulated CXL type-3 persistent memory device (q35, cxl=on)
 #   none       no pmem at all (harness self-check)
 # GUEST_SCRIPT runs as root in the guest, chrooted into the host's root, with
 # the VAR=VALUE pairs and PMF_OUT (OUTDIR, writable) in its environment.
@@ -61,6 +62,33 @@ if [ "$stack" = qemu ]; then
 	export PMF_FSYNC_WATCH="$out/img/vp0=$out/fsync-vp0:$out/img/vp1=$out/fsync-vp1"
 fi
 
+# the host's root, the source tree and the output directory, over 9p
+share=(host / readonly=on src "$src" readonly=on out "$out" "")
+fs=()
+machine=(-machine pc)
+pcibus=
+if [ "$stack" = cxl ]; then
+	# a pxb-cxl host bridge, a root port and a type-3 device with a label
+	# area; the fixed memory window routes 4G to the bridge. With the bridge
+	# present the other PCI devices must name pcie.0.
+	machine=(-machine q35,cxl=on -M cxl-fmw.0.targets.0=cxl.1,cxl-fmw.0.size=4G)
+	pcibus=,bus=pcie.0
+	truncate -s 512M "$out/img/cxl0"
+	truncate -s 256M "$out/img/cxl0-lsa"
+	dev+=(-object "memory-backend-file,id=cxl-mem0,share=on,mem-path=$out/img/cxl0,size=512M"
+	      -object "memory-backend-file,id=cxl-lsa0,share=on,mem-path=$out/img/cxl0-lsa,size=256M"
+	      -device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1
+	      -device cxl-rp,port=0,bus=cxl.1,id=root_port13,chassis=0,slot=2
+	      -device cxl-type3,bus=root_port13,memdev=cxl-mem0,lsa=cxl-lsa0,id=cxl-pmem0)
+elif [ "$stack" = qemu ]; then
+	machine=()
+fi
+for ((j = 0; j < ${#share[@]}; j += 3)); do
+	ro=${share[j + 2]:+,${share[j + 2]}}
+	fs+=(-fsdev "local,id=fs$j,path=${share[j + 1]},security_model=none$ro,multidevs=remap"
+	     -device "virtio-9p-pci,fsdev=fs$j,mount_tag=${share[j]}$pcibus")
+done
+
 echo "vm: booting $kver ($stack) for $(basename "$script")"
 start=$(date +%s)
 rc=0
@@ -69,10 +97,7 @@ LD_PRELOAD=$preload timeout --foreground -k 10 "$timeout" \
 	-nographic -no-reboot -nodefaults -serial "file:$out/console" \
 	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 loglevel=4 pmf_out=$out pmf_src=$src" \
-	-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
-	-virtfs "local,path=$src,mount_tag=src,security_model=none,readonly=on,multidevs=remap" \
-	-virtfs "local,path=$out,mount_tag=out,security_model=none,multidevs=remap" \
-	"${dev[@]}" </dev/null || rc=$?
+	"${machine[@]}" "${fs[@]}" "${dev[@]}" </dev/null || rc=$?
 echo "vm: guest ran $(( $(date +%s) - start ))s, qemu exit $rc"
 [ "$rc" -eq 124 ] && echo "vm: timed out after ${timeout}s" >>"$out/judge-notes"
 rm -rf "$out/img"
