@@ -48,7 +48,8 @@
  *   device of an nd region, not a block device of a pmem namespace (raw,
  *   fsdax or BTT) or a partition of one, not a regular file on a filesystem
  *   on such a block device. Pipes, sockets, tmpfs, ordinary disks, dm/md
- *   stacks and hmem/CXL device-dax all get ENODEV.
+ *   stacks, hmem device-dax and CXL volatile-memory device-dax all get
+ *   ENODEV (CXL persistent memory regions are nd regions, and work).
  * - EOPNOTSUPP: a regular file on persistent memory whose data goes through
  *   the page cache (the inode is not DAX), for which fsync() is the way to
  *   persist it; a file of an XFS realtime volume, whose data is not on the
