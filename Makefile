@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make            build the module (for KVER) and the userspace parts
-# make demo       boot a VM on emulated NVDIMMs and show what pmemflush sees
+# make demo       boot VMs on emulated NVDIMMs and CXL, show what pmemflush sees
 # make check      lint, host tests, then the VM selftests on Debian's 6.1 and 6.12
 # make lint       checkpatch --strict, W=1 build, sparse, cppcheck
 # make bench      deep flush latency against PMDK, sysfs and msync, one VM boot
@@ -130,10 +130,12 @@ check: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all KSERIES=6.1
-	@rc=0; tools/vm/run.sh $(KVER61) qemu $(B)/vm-demo tools/vm/demo.sh \
-		PMF_MODULE=$(B)/mod-$(KVER61)/pmemflush.ko \
-		PMF_DEMO=$(B)/demo/pmemflush_demo || rc=$$?; \
-		cat $(B)/vm-demo/job.log; exit $$rc
+	@rc=0; for stack in qemu cxl; do \
+		tools/vm/run.sh $(KVER61) $$stack $(B)/vm-demo-$$stack tools/vm/demo.sh \
+			PMF_MODULE=$(B)/mod-$(KVER61)/pmemflush.ko \
+			PMF_DEMO=$(B)/demo/pmemflush_demo || rc=$$?; \
+		cat $(B)/vm-demo-$$stack/job.log; \
+	done; exit $$rc
 
 install: install-module install-lib
 

@@ -10,7 +10,8 @@ import os
 import subprocess
 import sys
 
-TARGETS = ["nfit-devdax", "nfit-ext4", "nfit-xfs", "virtio-ext4", "virtio-devdax"]
+TARGETS = ["nfit-devdax", "nfit-ext4", "nfit-xfs", "virtio-ext4", "virtio-devdax",
+           "cxl-devdax"]
 SIZES = [64, 4096, 2 << 20]
 
 
@@ -80,7 +81,7 @@ def main():
         "qemu": version(["qemu-system-x86_64", "--version"]),
         "pmdk": version(["dpkg-query", "-W", "-f=${Version}", "libpmem2"]),
     }
-    md = [f"Measured {date} in one TCG VM boot: guest kernel {versions['kernel']}, "
+    md = [f"Measured {date} in TCG VM boots of one kernel (NFIT and virtio-pmem in one, CXL in the next): guest kernel {versions['kernel']}, "
           f"{versions['qemu']}, PMDK libpmem2 {versions['pmdk']}. "
           "Medians (p99 in report.json); ratios are PMDK / pmemflush and "
           "FLUSH ioctl / null ioctl.", ""]
@@ -297,7 +298,7 @@ def main():
     plot = f"""
 set terminal pngcairo size 1000,560 noenhanced
 set output '{os.path.join(outdir, "chart.png")}'
-set title 'Deep flush median latency, one TCG VM boot ({date}, {kernel})'
+set title 'Deep flush median latency, TCG VM boots ({date}, {kernel})'
 set ylabel 'microseconds (log)'
 set logscale y
 set style data histograms

@@ -17,19 +17,26 @@ run() {	# name path fsync-count-file mode [args]
 	BENCH_NAME=$name BENCH_FSYNC_COUNT=$count "$@" >>"$out"
 }
 
-targets=(
-	"nfit-devdax|$PMF_NFIT_DEVDAX|"
-	"nfit-ext4|$PMF_NFIT_EXT4/bench|"
-	"nfit-xfs|$PMF_NFIT_XFS/bench|"
-	"virtio-ext4|$PMF_VIRTIO_EXT4/bench|$PMF_VIRTIO_EXT4_FSYNC"
-	"virtio-devdax|$PMF_VIRTIO_DEVDAX|$PMF_VIRTIO_DEVDAX_FSYNC"
-)
+if [ "$PMF_STACK" = cxl ]; then
+	# CXL pmem: barriers only; PMDK walks every region per call here too
+	[ -z "${PMF_CXL_SKIP:-}" ] || { log "bench: no CXL region: $PMF_CXL_SKIP"; exit 0; }
+	targets=("cxl-devdax|$PMF_CXL_DEVDAX|")
+else
+	targets=(
+		"nfit-devdax|$PMF_NFIT_DEVDAX|"
+		"nfit-ext4|$PMF_NFIT_EXT4/bench|"
+		"nfit-xfs|$PMF_NFIT_XFS/bench|"
+		"virtio-ext4|$PMF_VIRTIO_EXT4/bench|$PMF_VIRTIO_EXT4_FSYNC"
+		"virtio-devdax|$PMF_VIRTIO_DEVDAX|$PMF_VIRTIO_DEVDAX_FSYNC"
+	)
+fi
 for t in "${targets[@]}"; do
 	IFS='|' read -r name path count <<<"$t"
 	run "$name" "$path" "$count" "$PMF_BENCH" floor "$path"
 	run "$name" "$path" "$count" "$PMF_BENCH" pmem2 "$path"
 	run "$name" "$path" "$count" "$PMF_BENCH.pmdk" pmem2 "$path"
 done
+[ "$PMF_STACK" = cxl ] && { log "bench: done (${SECONDS}s)"; uname -r >"$PMF_OUT/guest-kernel"; exit 0; }
 for t in "${targets[0]}" "${targets[4]}"; do
 	IFS='|' read -r name path count <<<"$t"
 	for n in 1 2 4 8; do
