@@ -166,8 +166,7 @@ setup_cxl() {
 		[ -e /sys/bus/cxl/devices/mem0 ] && break
 		sleep 0.2
 	done
-	# 6.12's cxl_pci insists on interrupts for the event logs, which
-	# QEMU 7.2's cxl-type3 does not offer: no memdev, nothing to test
+	# without a memdev (cxl_pci did not probe) there is nothing to test
 	if [ ! -e /sys/bus/cxl/devices/mem0 ]; then
 		PMF_CXL_SKIP="no CXL memdev: $(dmesg | grep -m1 -o 'cxl_pci .*' ||
 			echo 'cxl_pci did not probe') (QEMU $(qemu_version) cxl-type3 on $(uname -r))"
@@ -187,7 +186,7 @@ setup_cxl() {
 	dd if="$PMF_OUT/cxl-pattern" of="$PMF_CXL_PMEM" bs=1M oflag=direct status=none
 	if ! cmp -s "$PMF_OUT/cxl-pattern" \
 	     <(dd if="$PMF_CXL_PMEM" bs=1M count=1 iflag=direct status=none); then
-		PMF_CXL_FS_SKIP="block I/O on the CXL pmem device does not read back what it wrote (QEMU $(qemu_version) CXL emulation; dd shows it), so no file system can be made there"
+		PMF_CXL_FS_SKIP="block I/O on the CXL pmem device does not read back what dd wrote (QEMU $(qemu_version) cxl-type3, $(uname -r)), so no file system can be made there"
 	else
 		mount_dax ext4 "${PMF_CXL_PMEM#/dev/}" /mnt/cxl-ext4
 		PMF_CXL_EXT4=/mnt/cxl-ext4
