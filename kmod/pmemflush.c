@@ -1031,17 +1031,19 @@ static u32 pmemflush_persistence_domain(struct pmemflush_region *r)
 
 /*
  * Is the region on CXL's nd bus? cxl_pmem registers its bus with provider
- * "CXL" (drivers/cxl/pmem.c in 6.1 and 6.12); the bus device is the region's
- * parent, pinned by the region device's reference (device_add() takes one on
- * the parent), and its provider attribute is read through sysfs like the
- * others.
+ * "CXL" (drivers/cxl/pmem.c in 6.1 and 6.12). The bus is the region's parent
+ * directory in sysfs: its attribute is read by path ("../provider") through
+ * the module's sysfs mount, as persistence_domain is, so the bus device's
+ * struct is never dereferenced here (device_del() of the region drops its
+ * reference on the parent, in 6.1 and 6.12) and a bus going away makes the
+ * open fail rather than show() run late.
  */
 static bool pmemflush_region_cxl(struct pmemflush_region *r)
 {
 	char buf[16];
 
-	return !pmemflush_sysfs_read(r->dev->parent, "provider", buf,
-				     sizeof(buf)) && sysfs_streq(buf, "CXL");
+	return !pmemflush_sysfs_read(r->dev, "../provider", buf, sizeof(buf)) &&
+	       sysfs_streq(buf, "CXL");
 }
 
 /* does a DAX mapping of @t accept MAP_SYNC? */
