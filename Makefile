@@ -28,12 +28,14 @@ UCFLAGS	= $(CFLAGS) $(WFLAGS) -std=gnu11 -D_GNU_SOURCE -Iinclude/uapi -Iinclude
 SELFTESTS := pmemflush_dev_test pmemflush_flush_test pmemflush_kapi_test \
 	     pmemflush_targets.qemu pmemflush_targets.nfit_test \
 	     pmemflush_register.qemu pmemflush_register.nfit_test \
-	     libpmemflush_vm.qemu libpmemflush_vm.nfit_test pmemflush_cxl.cxl
+	     libpmemflush_vm.qemu libpmemflush_vm.nfit_test pmemflush_cxl.cxl \
+	     pmemflush_cmd.qemu pmemflush_cmd.nfit_test pmemflush_cmd.cxl
 SELFTEST_BINS = $(SELFTESTS:%=$(B)/selftests/%)
 SELFTEST_CC = $(CC) $(UCFLAGS) -isystem $(KSRC61)/tools/testing/selftests
 
 .PHONY: all deps module userspace selftests ksrc lint check demo clean install \
-	lib hosttests install-module install-lib compat benchprogs bench
+	lib hosttests install-module install-lib compat benchprogs bench \
+	cmd install-tools
 
 all: module userspace
 
@@ -50,7 +52,7 @@ module:
 		ln -sfn $(CURDIR)/$$f $(MODB)/$$f; done
 	$(MAKE) -C $(KDIR) M=$(MODB) $(KBUILD_EXTRA) modules
 
-userspace: selftests $(B)/fsync-count.so lib hosttests compat benchprogs
+userspace: selftests $(B)/fsync-count.so lib hosttests compat benchprogs cmd
 
 ksrc:
 	@tools/extract-kernel-src.sh $(KVER61) $(B)/ksrc-$(KVER61)
@@ -80,6 +82,11 @@ $(B)/selftests/libpmemflush_vm.%: selftests/libpmemflush_vm.c selftests/*.h \
 	@mkdir -p $(dir $@)
 	$(SELFTEST_CC) -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< \
 		$(LINK_PMF) -lkmod
+
+# the pmemflush command's test, a script: one copy per stack
+$(B)/selftests/pmemflush_cmd.%: selftests/pmemflush_cmd.sh
+	@mkdir -p $(dir $@)
+	install -m 0755 $< $@
 
 $(B)/selftests/pmemflush_cxl.%: selftests/pmemflush_cxl.c selftests/*.h \
 		include/uapi/linux/pmemflush.h include/libpmemflush.h lib
@@ -137,7 +144,7 @@ demo: deps
 		cat $(B)/vm-demo-$$stack/job.log; \
 	done; exit $$rc
 
-install: install-module install-lib
+install: install-module install-lib install-tools
 
 install-module: module
 	$(MAKE) -C $(KDIR) M=$(MODB) modules_install
@@ -171,6 +178,17 @@ $(B)/ulib/libpmemflush.a: $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+# pmemflush(1): libc only, the ioctls of include/uapi directly
+CMD_SRCS	:= $(wildcard tools/pmemflush/*.c)
+
+cmd: $(B)/cmd/pmemflush
+
+$(B)/cmd/pmemflush: $(CMD_SRCS) $(wildcard tools/pmemflush/*.h) \
+		include/uapi/linux/pmemflush.h
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -DPMEMFLUSH_VERSION='"$(LIB_VERSION)"' $(LDFLAGS) \
+		-o $@ $(CMD_SRCS)
+
 # Host tests: kselftest harness, TAP, no VM, library and tests sanitized.
 HOSTTEST_SAN	?= -fsanitize=address,undefined -fno-sanitize-recover=all \
 		   -fno-omit-frame-pointer
@@ -197,6 +215,7 @@ PREFIX		?= /usr/local
 LIBDIR		?= $(PREFIX)/lib
 INCLUDEDIR	?= $(PREFIX)/include
 MANDIR		?= $(PREFIX)/share/man
+BINDIR		?= $(PREFIX)/bin
 PKGCONFIGDIR	?= $(LIBDIR)/pkgconfig
 
 install-lib: lib
@@ -214,6 +233,11 @@ install-lib: lib
 		>$(DESTDIR)$(PKGCONFIGDIR)/libpmemflush.pc
 	install -m 0644 man/pmem2_deep_flush.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 0644 man/libpmemflush.7 $(DESTDIR)$(MANDIR)/man7/
+
+install-tools: cmd
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(B)/cmd/pmemflush $(DESTDIR)$(BINDIR)/
+	install -m 0644 man/pmemflush.1 $(DESTDIR)$(MANDIR)/man1/
 
 clean:
 	rm -rf $(B)
