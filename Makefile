@@ -169,7 +169,7 @@ $(B)/ulib/%.o: ulib/%.c $(LIB_HDRS)
 	$(CC) $(LIB_CFLAGS) -c -o $@ $<
 
 $(B)/ulib/$(LIB_SONAME): $(LIB_OBJS) ulib/libpmemflush.map
-	$(CC) $(LIB_CFLAGS) $(LIB_LDFLAGS) -o $@ $(LIB_OBJS) -lpthread
+	$(CC) $(LIB_CFLAGS) $(LDFLAGS) $(LIB_LDFLAGS) -o $@ $(LIB_OBJS) -lpthread
 
 $(B)/ulib/libpmemflush.so: $(B)/ulib/$(LIB_SONAME)
 	ln -sfn $(LIB_SONAME) $@
@@ -218,20 +218,25 @@ MANDIR		?= $(PREFIX)/share/man
 BINDIR		?= $(PREFIX)/bin
 PKGCONFIGDIR	?= $(LIBDIR)/pkgconfig
 
+# The ioctl header goes to INCLUDEDIR/pmemflush/linux, not INCLUDEDIR/linux,
+# which is linux-libc-dev's (the kernel's own uapi headers): pkg-config's
+# Cflags add INCLUDEDIR/pmemflush, so <linux/pmemflush.h> still resolves.
+# pmem2_deep_flush(3) is libpmem2-dev's page: ours is pmem2_deep_flush.3pmemflush.
 install-lib: lib
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
-		$(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(MANDIR)/man3 \
+		$(DESTDIR)$(INCLUDEDIR)/pmemflush/linux $(DESTDIR)$(MANDIR)/man3 \
 		$(DESTDIR)$(MANDIR)/man7
-	install -m 0755 $(B)/ulib/$(LIB_SONAME) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(B)/ulib/$(LIB_SONAME) $(DESTDIR)$(LIBDIR)/
 	ln -sfn $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libpmemflush.so
 	install -m 0644 include/libpmemflush.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 0644 include/uapi/linux/pmemflush.h \
-		$(DESTDIR)$(INCLUDEDIR)/linux/
+		$(DESTDIR)$(INCLUDEDIR)/pmemflush/linux/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 		-e 's|@VERSION@|$(LIB_VERSION)|' ulib/libpmemflush.pc.in \
 		>$(DESTDIR)$(PKGCONFIGDIR)/libpmemflush.pc
-	install -m 0644 man/pmem2_deep_flush.3 $(DESTDIR)$(MANDIR)/man3/
+	sed 's/^\(\.TH [^ ]* \)3 /\13pmemflush /' man/pmem2_deep_flush.3 \
+		>$(DESTDIR)$(MANDIR)/man3/pmem2_deep_flush.3pmemflush
 	install -m 0644 man/libpmemflush.7 $(DESTDIR)$(MANDIR)/man7/
 
 install-tools: cmd
