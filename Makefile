@@ -5,6 +5,7 @@
 # make check      lint, host tests, then the VM selftests on Debian's 6.1 and 6.12
 # make lint       checkpatch --strict, W=1 build, sparse, cppcheck
 # make bench      deep flush latency against PMDK, sysfs and msync, one VM boot
+# make deb        Debian packages (DKMS module, library, pmemflush command)
 #
 # KVER picks the Debian kernel to build for (default: the 6.1 kernel the VM
 # boots); KDIR overrides the build tree, e.g. KDIR=/lib/modules/$(uname -r)/build
@@ -34,7 +35,7 @@ SELFTEST_BINS = $(SELFTESTS:%=$(B)/selftests/%)
 SELFTEST_CC = $(CC) $(UCFLAGS) -isystem $(KSRC61)/tools/testing/selftests
 
 .PHONY: all deps module userspace selftests ksrc lint check demo clean install \
-	lib hosttests install-module install-lib compat benchprogs bench \
+	lib hosttests install-module install-lib compat benchprogs bench deb \
 	cmd install-tools
 
 all: module userspace
@@ -243,6 +244,12 @@ install-tools: cmd
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(B)/cmd/pmemflush $(DESTDIR)$(BINDIR)/
 	install -m 0644 man/pmemflush.1 $(DESTDIR)$(MANDIR)/man1/
+
+# Debian packages (pmemflush-dkms, libpmemflush1, libpmemflush-dev,
+# pmemflush-tools) and lintian's verdict, built from a copy of the tree in
+# build/deb; tools/check-packages.sh installs, uses and purges them.
+deb: deps
+	@tools/deb.sh $(B)/deb
 
 clean:
 	rm -rf $(B)

@@ -12,6 +12,7 @@ pkgs=(
 	ndctl daxctl e2fsprogs xfsprogs util-linux fdisk strace
 	libkmod-dev libpmem2-dev
 	sparse cppcheck python3 gnuplot-nox
+	debhelper dh-dkms dkms dpkg-dev lintian
 )
 
 missing=()
