@@ -35,7 +35,7 @@ SELFTEST_BINS = $(SELFTESTS:%=$(B)/selftests/%)
 SELFTEST_CC = $(CC) $(UCFLAGS) -isystem $(KSRC61)/tools/testing/selftests
 
 .PHONY: all deps module userspace selftests ksrc lint check demo clean install \
-	lib hosttests install-module install-lib compat benchprogs bench deb \
+	lib hosttests install-module install-lib compat benchprogs bench deb check-packages \
 	cmd install-tools
 
 all: module userspace
@@ -250,6 +250,11 @@ install-tools: cmd
 # build/deb; tools/check-packages.sh installs, uses and purges them.
 deb: deps
 	@tools/deb.sh $(B)/deb
+
+# the package test alone (make check runs it too); root, for apt
+check-packages: deps
+	@tools/pkg/check-packages.sh $(B) $(B)/results-packages
+	@tools/tap-summary.sh $(B)/results-packages/*.tap
 
 clean:
 	rm -rf $(B)

@@ -14,8 +14,9 @@ mkdir -p "$res"
 selftests=$(ls "$b"/selftests/*)
 kver61=$(tools/kver.sh 6.1)
 
-# PMF_SERIES / PMF_STACKS narrow the VM boots and PMF_VM_ONLY=1 skips the
-# rest, for quicker runs while developing; make check sets none of them.
+# PMF_SERIES / PMF_STACKS narrow the VM boots, PMF_VM_ONLY=1 skips the
+# steps before them and PMF_NO_PACKAGES=1 the package test, for quicker runs
+# while developing; make check sets none of them.
 series_list=${PMF_SERIES:-6.1 6.12}
 stack_list=${PMF_STACKS:-qemu nfit_test cxl}
 
@@ -81,6 +82,12 @@ done
 		echo "$r $i $series $stack boot: job ok, kernel log clean, no foreign taint"
 	done
 } >"$res/vm-boots.tap"
+
+# the Debian packages, installed, used in two boots and purged (root: apt)
+if [ -z "${PMF_NO_PACKAGES:-}" ]; then
+	echo "== packages"
+	tools/pkg/check-packages.sh "$b" "$res"
+fi
 
 echo "== summary"
 tools/tap-summary.sh "$res"/*.tap
