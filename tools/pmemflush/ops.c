@@ -78,6 +78,20 @@ static int open_target(const char *path)
 	return -1;
 }
 
+/* /dev/pmemflush and the target, both open; -1 after a message */
+static int open_pair(const char *path, int *dev, int *fd)
+{
+	*dev = open_pmemflush(false);
+	if (*dev < 0)
+		return -1;
+	*fd = open_target(path);
+	if (*fd < 0) {
+		close(*dev);
+		return -1;
+	}
+	return 0;
+}
+
 struct range {
 	unsigned long long offset, length, size;
 	bool have_size;
@@ -219,14 +233,8 @@ int cmd_query(int argc, char **argv)
 	rc = one_path("query", argc, argv, &path);
 	if (rc)
 		return rc;
-	dev = open_pmemflush(false);
-	if (dev < 0)
+	if (open_pair(path, &dev, &fd))
 		return 1;
-	fd = open_target(path);
-	if (fd < 0) {
-		close(dev);
-		return 1;
-	}
 	rc = do_query(dev, fd, &q);
 	if (rc)
 		ioctl_error("query", path, errno, NULL);
@@ -328,14 +336,8 @@ int cmd_flush(int argc, char **argv)
 	rc = one_path("flush", argc, argv, &path);
 	if (rc)
 		return rc;
-	dev = open_pmemflush(false);
-	if (dev < 0)
+	if (open_pair(path, &dev, &fd))
 		return 1;
-	fd = open_target(path);
-	if (fd < 0) {
-		close(dev);
-		return 1;
-	}
 	/* the target's size bounds the default length and the messages */
 	if (!do_query(dev, fd, &q)) {
 		r.size = q.target_size;
