@@ -82,12 +82,12 @@ dkms_built() {
 kernel_hook() {
 	local k=${kvers[1]} ver
 	ver=$(dpkg-query -W -f='${Version}' pmemflush-dkms)
-	dkms remove -m pmemflush -v "$ver" -k "$k" || return 1
+	$sudo dkms remove -m pmemflush -v "$ver" -k "$k" || return 1
 	if modinfo -k "$k" -n pmemflush; then
-		echo "$k: still has the module after dkms uninstall"
+		echo "$k: still has the module after dkms remove"
 		return 1
 	fi
-	/etc/kernel/postinst.d/dkms "$k" || return 1
+	$sudo /etc/kernel/postinst.d/dkms "$k" || return 1
 	dkms status -m pmemflush -v "$ver" -k "$k" | grep ': installed' &&
 		modinfo -k "$k" -n pmemflush | grep -q "/updates/dkms/"
 }
@@ -163,6 +163,8 @@ if [ $built -eq 0 ] && step "apt-get install ${pkgs[*]}" install_pkgs; then
 	done
 	step "apt-get purge ${pkgs[*]}" purge
 	step "nothing of the packages left after the purge" nothing_left
+elif [ $built -eq 0 ]; then
+	purge >/dev/null 2>&1	# whatever a failed install left
 fi
 { echo "1..$n"; cat "$tap.body"; } >"$tap"
 rm -f "$tap.body"
