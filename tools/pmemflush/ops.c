@@ -572,12 +572,8 @@ int cmd_bench(int argc, char **argv)
 	c = one_path("bench", argc, argv, &path);
 	if (c)
 		return c;
-	ctx.dev = open_pmemflush(false);
-	if (ctx.dev < 0)
+	if (open_pair(path, &ctx.dev, &ctx.fd))
 		return 1;
-	ctx.fd = open_target(path);
-	if (ctx.fd < 0)
-		goto out;
 	if (do_query(ctx.dev, ctx.fd, &q)) {
 		ioctl_error("bench", path, errno, NULL);
 		goto out;
@@ -601,7 +597,8 @@ int cmd_bench(int argc, char **argv)
 		ctx.id = reg.id;
 	}
 
-	progress = isatty(STDERR_FILENO) && secs > 1;
+	/* three measurements of at least a second each: always long */
+	progress = isatty(STDERR_FILENO);
 	for (i = 0; i < 3; i++) {
 		if (sets[i].skipped)
 			continue;
