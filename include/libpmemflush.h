@@ -212,6 +212,153 @@ int pmem2_err_to_errno(int err);
 void pmem2_perror(const char *format, ...)
 	__attribute__((__format__(__printf__, 1, 2)));
 
+/*
+ * The rest of libpmem2's Linux API (since 1.2, symbol version
+ * LIBPMEMFLUSH_1.2): libpmem2's names, signatures and values.
+ */
+
+/* sources */
+
+/* pmem2_source_from_anon - a source of @size bytes of anonymous memory */
+int pmem2_source_from_anon(struct pmem2_source **src, size_t size);
+/* pmem2_source_get_fd - the fd the source was made from (not a copy) */
+int pmem2_source_get_fd(const struct pmem2_source *src, int *fd);
+/* pmem2_source_size - bytes a map of the source can cover */
+int pmem2_source_size(const struct pmem2_source *src, size_t *size);
+/* pmem2_source_alignment - the alignment of a map's offset and length */
+int pmem2_source_alignment(const struct pmem2_source *src, size_t *alignment);
+/*
+ * pmem2_source_device_id - an id of the device(s) behind the source, a
+ * string of at most *@len bytes with the NUL; @id NULL: *@len gets the size
+ */
+int pmem2_source_device_id(const struct pmem2_source *src, char *id,
+	size_t *len);
+/*
+ * pmem2_source_device_usc - the unsafe shutdown count: the sum over the
+ * DIMMs behind the source's region
+ */
+int pmem2_source_device_usc(const struct pmem2_source *src, uint64_t *usc);
+/* pmem2_source_numa_node - the NUMA node of the region behind the source */
+int pmem2_source_numa_node(const struct pmem2_source *src, int *numa_node);
+/*
+ * pmem2_source_pread_mcsafe/pwrite_mcsafe - read or write through the
+ * kernel, which survives a machine check on the medium
+ * (PMEM2_E_IO_FAIL: a bad block)
+ */
+int pmem2_source_pread_mcsafe(struct pmem2_source *src, void *buf, size_t size,
+	size_t offset);
+int pmem2_source_pwrite_mcsafe(struct pmem2_source *src, void *buf,
+	size_t size, size_t offset);
+
+/* config */
+
+enum pmem2_sharing_type {
+	PMEM2_SHARED,
+	PMEM2_PRIVATE,
+};
+
+/* pmem2_config_set_sharing - PMEM2_SHARED (default) or copy-on-write */
+int pmem2_config_set_sharing(struct pmem2_config *cfg,
+	enum pmem2_sharing_type type);
+
+#define PMEM2_PROT_EXEC		(1U << 29)
+#define PMEM2_PROT_READ		(1U << 30)
+#define PMEM2_PROT_WRITE	(1U << 31)
+#define PMEM2_PROT_NONE		0
+
+/* pmem2_config_set_protection - PMEM2_PROT_* (default READ | WRITE) */
+int pmem2_config_set_protection(struct pmem2_config *cfg, unsigned prot);
+
+/* virtual memory reservations */
+
+struct pmem2_vm_reservation;
+
+/*
+ * pmem2_config_set_vm_reservation - map at @offset inside @rsv (NULL: no
+ * reservation)
+ */
+int pmem2_config_set_vm_reservation(struct pmem2_config *cfg,
+	struct pmem2_vm_reservation *rsv, size_t offset);
+
+/* pmem2_vm_reservation_new - reserve @size bytes at @addr (NULL: anywhere) */
+int pmem2_vm_reservation_new(struct pmem2_vm_reservation **rsv_ptr,
+	void *addr, size_t size);
+/* PMEM2_E_VM_RESERVATION_NOT_EMPTY while a map lives in it */
+int pmem2_vm_reservation_delete(struct pmem2_vm_reservation **rsv_ptr);
+void *pmem2_vm_reservation_get_address(struct pmem2_vm_reservation *rsv);
+size_t pmem2_vm_reservation_get_size(struct pmem2_vm_reservation *rsv);
+/* grow the reservation by @size bytes at its end */
+int pmem2_vm_reservation_extend(struct pmem2_vm_reservation *rsv, size_t size);
+/* release [@offset, @offset + @size), which must be at one of its ends */
+int pmem2_vm_reservation_shrink(struct pmem2_vm_reservation *rsv,
+	size_t offset, size_t size);
+/* the first map overlapping [@reserv_offset, @reserv_offset + @len) */
+int pmem2_vm_reservation_map_find(struct pmem2_vm_reservation *rsv,
+	size_t reserv_offset, size_t len, struct pmem2_map **map);
+int pmem2_vm_reservation_map_find_prev(struct pmem2_vm_reservation *rsv,
+	struct pmem2_map *map, struct pmem2_map **prev_map);
+int pmem2_vm_reservation_map_find_next(struct pmem2_vm_reservation *rsv,
+	struct pmem2_map *map, struct pmem2_map **next_map);
+int pmem2_vm_reservation_map_find_first(struct pmem2_vm_reservation *rsv,
+	struct pmem2_map **map);
+int pmem2_vm_reservation_map_find_last(struct pmem2_vm_reservation *rsv,
+	struct pmem2_map **map);
+
+/*
+ * pmem2_map_from_existing - a map object for memory the caller mapped
+ * itself; pmem2_map_delete() of it does not unmap
+ */
+int pmem2_map_from_existing(struct pmem2_map **map,
+	const struct pmem2_source *src, void *addr, size_t len,
+	enum pmem2_granularity gran);
+
+/* memory functions: copy/set and make durable at the map's granularity */
+
+#define PMEM2_F_MEM_NODRAIN	(1U << 0)	/* no fence at the end */
+#define PMEM2_F_MEM_NONTEMPORAL	(1U << 1)	/* non-temporal stores */
+#define PMEM2_F_MEM_TEMPORAL	(1U << 2)	/* temporal stores */
+#define PMEM2_F_MEM_WC		(1U << 3)	/* as NONTEMPORAL */
+#define PMEM2_F_MEM_WB		(1U << 4)	/* as TEMPORAL */
+#define PMEM2_F_MEM_NOFLUSH	(1U << 5)	/* neither flush nor fence */
+
+#define PMEM2_F_MEM_VALID_FLAGS (PMEM2_F_MEM_NODRAIN | \
+		PMEM2_F_MEM_NONTEMPORAL | \
+		PMEM2_F_MEM_TEMPORAL | \
+		PMEM2_F_MEM_WC | \
+		PMEM2_F_MEM_WB | \
+		PMEM2_F_MEM_NOFLUSH)
+
+typedef void *(*pmem2_memmove_fn)(void *pmemdest, const void *src, size_t len,
+	unsigned flags);
+typedef void *(*pmem2_memcpy_fn)(void *pmemdest, const void *src, size_t len,
+	unsigned flags);
+typedef void *(*pmem2_memset_fn)(void *pmemdest, int c, size_t len,
+	unsigned flags);
+
+pmem2_memmove_fn pmem2_get_memmove_fn(struct pmem2_map *map);
+pmem2_memcpy_fn pmem2_get_memcpy_fn(struct pmem2_map *map);
+pmem2_memset_fn pmem2_get_memset_fn(struct pmem2_map *map);
+
+/* bad blocks */
+
+struct pmem2_badblock_context;
+
+/* offset and length in bytes, relative to the source */
+struct pmem2_badblock {
+	size_t offset;
+	size_t length;
+};
+
+int pmem2_badblock_context_new(struct pmem2_badblock_context **bbctx,
+	const struct pmem2_source *src);
+/* the next bad block; PMEM2_E_NO_BAD_BLOCK_FOUND after the last */
+int pmem2_badblock_next(struct pmem2_badblock_context *bbctx,
+	struct pmem2_badblock *bb);
+void pmem2_badblock_context_delete(struct pmem2_badblock_context **bbctx);
+/* clear @bb, as returned by pmem2_badblock_next(), on the medium */
+int pmem2_badblock_clear(struct pmem2_badblock_context *bbctx,
+	const struct pmem2_badblock *bb);
+
 /* native API */
 
 /* struct pmemflush_info.persistence_domain */

@@ -20,6 +20,7 @@ PMF_EXPORT int pmem2_config_new(struct pmem2_config **cfg)
 		return pmf_err(-ENOMEM, "out of memory");
 	}
 	c->granularity = PMF_GRANULARITY_UNSET;
+	c->prot = PMEM2_PROT_READ | PMEM2_PROT_WRITE;
 	*cfg = c;
 	return 0;
 }
@@ -64,6 +65,45 @@ PMF_EXPORT int pmem2_config_set_length(struct pmem2_config *cfg,
 {
 	pmf_err_clear();
 	cfg->length = length;
+	return 0;
+}
+
+PMF_EXPORT int pmem2_config_set_sharing(struct pmem2_config *cfg,
+					enum pmem2_sharing_type type)
+{
+	pmf_err_clear();
+	switch (type) {
+	case PMEM2_SHARED:
+	case PMEM2_PRIVATE:
+		cfg->sharing = type;
+		return 0;
+	default:
+		return pmf_err(PMEM2_E_INVALID_SHARING_VALUE,
+			       "unknown sharing value %d", (int)type);
+	}
+}
+
+PMF_EXPORT int pmem2_config_set_protection(struct pmem2_config *cfg,
+					   unsigned prot)
+{
+	const unsigned int known = PMEM2_PROT_READ | PMEM2_PROT_WRITE |
+				   PMEM2_PROT_EXEC;
+
+	pmf_err_clear();
+	if (prot & ~known)
+		return pmf_err(PMEM2_E_INVALID_PROT_FLAG,
+			       "invalid protection flags 0x%x", prot);
+	cfg->prot = prot;
+	return 0;
+}
+
+/* checked by pmem2_map_new(), which knows the source's alignment */
+PMF_EXPORT int pmem2_config_set_vm_reservation(struct pmem2_config *cfg,
+		struct pmem2_vm_reservation *rsv, size_t offset)
+{
+	pmf_err_clear();
+	cfg->rsv = rsv;
+	cfg->rsv_offset = offset;
 	return 0;
 }
 

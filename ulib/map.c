@@ -183,6 +183,11 @@ static int pmf_source_bounds(const struct pmem2_source *src, size_t *size,
 {
 	struct stat st;
 
+	if (src->ftype == PMF_FTYPE_ANON) {
+		*size = src->size;
+		*align = pmf_page_size();
+		return 0;
+	}
 	if (fstat(src->fd, &st))
 		return pmf_err(errno == EBADF ? PMEM2_E_INVALID_FILE_HANDLE :
 			       -errno, "fstat: %s", strerror(errno));
@@ -196,14 +201,12 @@ static int pmf_source_bounds(const struct pmem2_source *src, size_t *size,
 	return 0;
 }
 
+/* anonymous memory is checked as a file, then mapped from its start */
 static int pmf_map_range(const struct pmem2_config *cfg, size_t src_size,
-			 size_t align, size_t *length)
+			 size_t align, bool anon, size_t *length)
 {
 	size_t end;
 
-	if (cfg->offset % align)
-		return pmf_err(PMEM2_E_OFFSET_UNALIGNED,
-			       "offset is not a multiple of %zu", align);
 	if (!src_size)
 		return pmf_err(PMEM2_E_SOURCE_EMPTY, "source is empty");
 	if (cfg->length % align)
@@ -215,23 +218,39 @@ static int pmf_map_range(const struct pmem2_config *cfg, size_t src_size,
 	if (end > src_size)
 		return pmf_err(PMEM2_E_MAP_RANGE,
 			       "mapping larger than the source");
-	*length = cfg->length ? cfg->length : src_size - cfg->offset;
+	*length = cfg->length ? cfg->length :
+		  src_size - (anon ? 0 : cfg->offset);
 	if (!*length)
 		return pmf_err(PMEM2_E_MAP_RANGE,
 			       "offset is at the end of the source");
 	return 0;
 }
 
-static void *pmf_mmap(const struct pmem2_source *src, size_t length,
-		      off_t offset, bool try_sync, bool *map_sync)
+/* PMEM2_PROT_* as mmap's PROT_* */
+static int pmf_mmap_prot(unsigned int prot)
 {
-	const int prot = PROT_READ | PROT_WRITE;
+	return ((prot & PMEM2_PROT_READ) ? PROT_READ : 0) |
+	       ((prot & PMEM2_PROT_WRITE) ? PROT_WRITE : 0) |
+	       ((prot & PMEM2_PROT_EXEC) ? PROT_EXEC : 0);
+}
 
+/*
+ * @flags: MAP_PRIVATE or MAP_SHARED, and MAP_FIXED to place it at @hint.
+ * Only a shared map of a file tries MAP_SYNC; anonymous memory is mapped
+ * shared or private as asked.
+ */
+static void *pmf_mmap(const struct pmem2_source *src, void *hint,
+		      size_t length, off_t offset, int prot, int flags,
+		      bool try_sync, bool *map_sync)
+{
 	*map_sync = false;
-	if (try_sync) {
-		void *addr = pmf_kops->mmap(NULL, length, prot,
-				      MAP_SHARED_VALIDATE | MAP_SYNC, src->fd,
-				      offset);
+	if (src->ftype == PMF_FTYPE_ANON)
+		return pmf_kops->mmap(hint, length, prot, flags | MAP_ANONYMOUS,
+				      -1, 0);
+	if (try_sync && (flags & MAP_SHARED)) {
+		void *addr = pmf_kops->mmap(hint, length, prot,
+				(flags & ~MAP_SHARED) | MAP_SHARED_VALIDATE |
+				MAP_SYNC, src->fd, offset);
 		if (addr != MAP_FAILED) {
 			*map_sync = true;
 			return addr;
@@ -239,7 +258,7 @@ static void *pmf_mmap(const struct pmem2_source *src, size_t length,
 		if (errno != EINVAL && errno != EOPNOTSUPP)
 			return MAP_FAILED;
 	}
-	return pmf_kops->mmap(NULL, length, prot, MAP_SHARED, src->fd, offset);
+	return pmf_kops->mmap(hint, length, prot, flags, src->fd, offset);
 }
 
 static const char *const pmf_gran_name[] = {
@@ -288,19 +307,25 @@ static void pmf_map_flush_fns(struct pmem2_map *map, const struct pmf_target *t)
 static int pmf_map_deep_setup(struct pmem2_map *map,
 			      const struct pmf_target *t, bool map_sync)
 {
+	bool writable = map->prot & PMEM2_PROT_WRITE;
 	char path[PATH_MAX];
 
-	if (!map->devdax && (!map_sync || !t->module)) {
+	if (!map->devdax && (!map_sync || !t->module || !writable)) {
 		map->deep = PMF_DEEP_MSYNC;
 		return 0;
 	}
-	if (t->module) {
+	if (t->module && t->no_flush) {
+		map->deep = PMF_DEEP_CPU;
+		return 0;
+	}
+	/*
+	 * REGISTER by address takes a shared writable map only, and the fd
+	 * may be read-only: a device-dax map without PROT_WRITE, which
+	 * stores nothing itself, flushes through sysfs as libpmem2 does.
+	 */
+	if (t->module && writable) {
 		int ret;
 
-		if (t->no_flush) {
-			map->deep = PMF_DEEP_CPU;
-			return 0;
-		}
 		ret = pmf_reg_init(&map->reg, map->addr, map->size, -1);
 		if (!ret) {
 			map->registered = true;
@@ -332,18 +357,151 @@ static int pmf_map_deep_setup(struct pmem2_map *map,
 	return 0;
 }
 
-/* unmap and free, keeping the thread's error message */
-static int pmf_map_free(struct pmem2_map *map)
+/* what the map's pages span */
+static size_t pmf_map_span(const struct pmem2_map *map)
 {
-	int ret = 0;
+	size_t page = pmf_page_size();
 
+	return (map->size + page - 1) & ~(page - 1);
+}
+
+/*
+ * Give the map's pages back: a map in a reservation leaves the PROT_NONE
+ * placeholder in its place (the caller holds the reservation's lock), one
+ * of pmem2_map_from_existing() is the caller's to unmap. Keeps the thread's
+ * error message unless this fails.
+ */
+static int pmf_map_unmap(struct pmem2_map *map)
+{
+	if (map->existing)
+		return 0;
+	if (map->rsv) {
+		int ret = pmf_vmr_mend(map->addr, pmf_map_span(map));
+
+		return ret ? pmf_err(ret, "mmap: %s", strerror(-ret)) : 0;
+	}
+	if (munmap(map->addr, pmf_map_span(map)))
+		return pmf_err(-errno, "munmap: %s", strerror(errno));
+	return 0;
+}
+
+/* free what the map object holds, after its pages were given back */
+static void pmf_map_free(struct pmem2_map *map)
+{
 	if (map->registered)
 		pmf_reg_drop(&map->reg);
-	if (munmap(map->addr, map->size))
-		ret = pmf_err(-errno, "munmap: %s", strerror(errno));
 	free(map->deep_path);
 	free(map);
-	return ret;
+}
+
+/*
+ * Where in @rsv a map of @length goes, libpmem2's checks in its order; the
+ * caller holds the reservation's lock for writing.
+ */
+static int pmf_map_rsv_place(const struct pmem2_config *cfg, size_t length,
+			     size_t align, void **hint)
+{
+	struct pmem2_vm_reservation *rsv = cfg->rsv;
+	size_t page = pmf_page_size(), span, end;
+	uintptr_t addr;
+
+	span = (length + page - 1) & ~(page - 1);
+	if (cfg->rsv_offset % page)
+		return pmf_err(PMEM2_E_OFFSET_UNALIGNED,
+			       "virtual memory reservation offset %zu is not a multiple of %zu",
+			       cfg->rsv_offset, page);
+	if (__builtin_add_overflow(cfg->rsv_offset, span, &end) ||
+	    end > pmf_vmr_size_locked(rsv))
+		return pmf_err(PMEM2_E_LENGTH_OUT_OF_RANGE,
+			       "reservation %p has not enough space for the intended content",
+			       (void *)rsv);
+	addr = (uintptr_t)pmf_vmr_addr_locked(rsv) + cfg->rsv_offset;
+	if (addr % align)
+		return pmf_err(PMEM2_E_ADDRESS_UNALIGNED,
+			       "base mapping address %p (reservation address + offset) is not a multiple of %zu required by the source",
+			       (void *)addr, align);
+	if (pmf_vmr_find_locked(rsv, cfg->rsv_offset, span))
+		return pmf_err(PMEM2_E_MAPPING_EXISTS,
+			       "region of the reservation %p at offset %zu and length %zu is at least partly occupied by another mapping",
+			       (void *)rsv, cfg->rsv_offset, span);
+	*hint = (void *)addr;
+	return 0;
+}
+
+static int pmf_mmap_err(int err)
+{
+	switch (err) {
+	case EACCES:
+		return PMEM2_E_NO_ACCESS;
+	case EBADF:
+		return PMEM2_E_INVALID_FILE_HANDLE;
+	case EOPNOTSUPP:
+		return PMEM2_E_NOSUPP;
+	case EEXIST:
+		return PMEM2_E_MAPPING_EXISTS;
+	default:
+		return -err;
+	}
+}
+
+/*
+ * Make the map object for [@addr, @addr + @length), its functions and its
+ * way to the device. Anonymous memory and private maps persist nothing:
+ * BYTE, whatever PMEM2_FORCE_GRANULARITY says (libpmem2), and no device.
+ */
+static int pmf_map_setup(struct pmem2_map **map_ptr,
+			 const struct pmem2_source *src,
+			 const struct pmf_target *t, void *addr, size_t length,
+			 enum pmem2_granularity gran, bool map_sync,
+			 bool existing, const struct pmem2_config *cfg)
+{
+	struct pmem2_map *map;
+	int ret;
+
+	map = calloc(1, sizeof(*map));
+	if (!map)
+		return pmf_err(-ENOMEM, "out of memory");
+	map->addr = addr;
+	map->size = length;
+	map->granularity = gran;
+	map->devdax = src->ftype == PMF_FTYPE_DEVDAX;
+	map->existing = existing;
+	if (cfg) {
+		map->offset = src->ftype == PMF_FTYPE_ANON ? 0 : cfg->offset;
+		map->sharing = cfg->sharing;
+		map->prot = cfg->prot;
+		map->rsv = cfg->rsv;
+		map->rsv_offset = cfg->rsv_offset;
+	} else {
+		map->sharing = PMEM2_SHARED;
+		map->prot = PMEM2_PROT_READ | PMEM2_PROT_WRITE;
+	}
+	pmf_map_flush_fns(map, t);
+	pmf_map_mem_fns(map);
+	if (src->ftype == PMF_FTYPE_ANON) {
+		/*
+		 * libpmem2 refuses a BYTE one; at CACHE_LINE or PAGE (only
+		 * from pmem2_map_from_existing()) its msync does nothing
+		 */
+		map->deep = gran == PMEM2_GRANULARITY_BYTE ? PMF_DEEP_ANON :
+			    PMF_DEEP_CPU;
+		ret = 0;
+	} else if (map->sharing == PMEM2_PRIVATE) {
+		/* the copies are in memory: write-back and a fence, no device */
+		map->deep = PMF_DEEP_CPU;
+		ret = 0;
+	} else {
+		ret = pmf_map_deep_setup(map, t, map_sync);
+		/* REGISTER by address says where @addr is in the target */
+		if (!ret && existing && map->registered)
+			map->offset = map->reg.offset;
+	}
+	if (ret) {
+		pmf_map_free(map);
+		return ret;
+	}
+	*map_ptr = map;
+	return 0;
 }
 
 PMF_EXPORT int pmem2_map_new(struct pmem2_map **map_ptr,
@@ -351,13 +509,16 @@ PMF_EXPORT int pmem2_map_new(struct pmem2_map **map_ptr,
 			     const struct pmem2_source *src)
 {
 	bool devdax = src->ftype == PMF_FTYPE_DEVDAX;
+	bool anon = src->ftype == PMF_FTYPE_ANON;
+	bool private = cfg->sharing == PMEM2_PRIVATE;
+	struct pmem2_vm_reservation *rsv = cfg->rsv;
 	enum pmem2_granularity min;
 	size_t src_size = 0, align = 1, length = 0;
 	struct pmf_target t;
-	struct pmem2_map *map;
+	struct pmem2_map *map = NULL;
+	void *addr, *hint = NULL;
 	bool map_sync;
-	void *addr;
-	int ret;
+	int ret, flags;
 
 	pmf_err_clear();
 	*map_ptr = NULL;
@@ -367,61 +528,172 @@ PMF_EXPORT int pmem2_map_new(struct pmem2_map **map_ptr,
 	ret = pmf_source_bounds(src, &src_size, &align);
 	if (ret)
 		return ret;
-	ret = pmf_map_range(cfg, src_size, align, &length);
+	if (cfg->offset % align)
+		return pmf_err(PMEM2_E_OFFSET_UNALIGNED,
+			       "offset is not a multiple of %zu", align);
+	if (devdax && private)
+		return pmf_err(PMEM2_E_SRC_DEVDAX_PRIVATE,
+			       "device DAX does not support mapping with MAP_PRIVATE");
+	ret = pmf_map_range(cfg, src_size, align, anon, &length);
 	if (ret)
 		return ret;
-	pmf_target_resolve(src, &t);
-	if (devdax && t.async && !t.module)
-		return pmf_err(PMEM2_E_NOSUPP,
-			       "device-dax on an asynchronous region (virtio-pmem) is durable only through its flush, which needs the pmemflush module");
 
-	addr = pmf_mmap(src, length, (off_t)cfg->offset, t.try_sync, &map_sync);
+	memset(&t, 0, sizeof(t));
+	if (!anon && !private) {
+		pmf_target_resolve(src, &t);
+		if (devdax && t.async && !t.module)
+			return pmf_err(PMEM2_E_NOSUPP,
+				       "device-dax on an asynchronous region (virtio-pmem) is durable only through its flush, which needs the pmemflush module");
+	}
+
+	flags = private ? MAP_PRIVATE : MAP_SHARED;
+	if (rsv) {
+		pmf_vmr_wrlock(rsv);
+		ret = pmf_map_rsv_place(cfg, length, align, &hint);
+		if (ret)
+			goto out_unlock;
+		flags |= MAP_FIXED;
+	}
+	/* anonymous memory starts at its beginning, whatever the offset */
+	addr = pmf_mmap(src, hint, length, anon ? 0 : (off_t)cfg->offset,
+			pmf_mmap_prot(cfg->prot), flags, t.try_sync,
+			&map_sync);
 	if (addr == MAP_FAILED) {
-		ret = errno == EACCES ? PMEM2_E_NO_ACCESS :
-		      errno == EBADF ? PMEM2_E_INVALID_FILE_HANDLE : -errno;
-		return pmf_err(ret, "mmap: %s", strerror(errno));
+		int err = errno;
+
+		/* a failed MAP_FIXED may have taken the placeholder away */
+		if (rsv)
+			pmf_vmr_mend(hint, (length + pmf_page_size() - 1) &
+					   ~(pmf_page_size() - 1));
+		ret = pmf_err(pmf_mmap_err(err), "mmap: %s", strerror(err));
+		goto out_unlock;
 	}
 
-	min = pmf_min_granularity(map_sync && !t.async, t.eadr,
-				  getenv("PMEM2_FORCE_GRANULARITY"));
+	if (anon || private)
+		min = PMEM2_GRANULARITY_BYTE;
+	else
+		min = pmf_min_granularity(map_sync && !t.async, t.eadr,
+					  getenv("PMEM2_FORCE_GRANULARITY"));
 	if (min > (enum pmem2_granularity)cfg->granularity) {
-		munmap(addr, length);
-		return pmf_err(PMEM2_E_GRANULARITY_NOT_SUPPORTED,
-			       "requested granularity %s not available, the mapping offers %s",
-			       pmf_gran_name[cfg->granularity],
-			       pmf_gran_name[min]);
+		ret = pmf_err(PMEM2_E_GRANULARITY_NOT_SUPPORTED,
+			      "requested granularity %s not available, the mapping offers %s",
+			      pmf_gran_name[cfg->granularity],
+			      pmf_gran_name[min]);
+		goto out_unmap;
 	}
 
-	map = calloc(1, sizeof(*map));
-	if (!map) {
-		munmap(addr, length);
-		return pmf_err(-ENOMEM, "out of memory");
-	}
-	map->addr = addr;
-	map->size = length;
-	map->offset = cfg->offset;
-	map->granularity = min;
-	map->devdax = devdax;
-	pmf_map_flush_fns(map, &t);
-	ret = pmf_map_deep_setup(map, &t, map_sync);
-	if (!ret && pmf_maps_add(map))
-		ret = pmf_err(-ENOMEM, "out of memory");
+	ret = pmf_map_setup(&map, src, &t, addr, length, min, map_sync, false,
+			    cfg);
+	if (ret)
+		goto out_unmap;
+	ret = pmf_maps_add(map);
 	if (ret) {
-		pmf_map_free(map);
-		return ret;
+		ret = pmf_err(ret == -EEXIST ? PMEM2_E_MAP_EXISTS : ret,
+			      "registering the mapping: %s", strerror(-ret));
+		goto out_free;
+	}
+	if (rsv) {
+		ret = pmf_vmr_insert_locked(rsv, map);
+		if (ret) {
+			ret = pmf_err(ret, "out of memory");
+			pmf_maps_remove(map);
+			goto out_free;
+		}
+		pmf_vmr_unlock(rsv);
 	}
 	*map_ptr = map;
 	return 0;
+
+out_free:
+	pmf_map_free(map);
+out_unmap:
+	if (rsv)
+		pmf_vmr_mend(addr, (length + pmf_page_size() - 1) &
+				   ~(pmf_page_size() - 1));
+	else
+		munmap(addr, length);
+out_unlock:
+	if (rsv)
+		pmf_vmr_unlock(rsv);
+	return ret;
 }
 
 PMF_EXPORT int pmem2_map_delete(struct pmem2_map **map_ptr)
 {
 	struct pmem2_map *map = *map_ptr;
+	struct pmem2_vm_reservation *rsv = map->rsv;
+	int ret;
 
 	pmf_err_clear();
 	pmf_maps_remove(map);
+	if (rsv)
+		pmf_vmr_wrlock(rsv);
+	ret = pmf_map_unmap(map);
+	if (ret && rsv) {
+		/* still mapped, still in the reservation: as libpmem2, keep it */
+		pmf_vmr_unlock(rsv);
+		pmf_maps_add(map);
+		return ret;
+	}
+	if (rsv) {
+		pmf_vmr_remove_locked(rsv, map);
+		pmf_vmr_unlock(rsv);
+	}
 	*map_ptr = NULL;
-	return pmf_map_free(map);
+	pmf_map_free(map);
+	return ret;
+}
+
+/*
+ * Memory the caller mapped. Its deep flush is what a map of the source
+ * would have: registered by address with the module where the caller's
+ * mapping allows it. A file's mapping is taken for a MAP_SYNC one when the
+ * caller claims CACHE_LINE or BYTE for it; at PAGE it is msync'ed.
+ */
+PMF_EXPORT int pmem2_map_from_existing(struct pmem2_map **map_ptr,
+				       const struct pmem2_source *src,
+				       void *addr, size_t len,
+				       enum pmem2_granularity gran)
+{
+	bool devdax = src->ftype == PMF_FTYPE_DEVDAX;
+	struct pmem2_map *map;
+	struct pmf_target t;
+	int ret;
+
+	pmf_err_clear();
+	*map_ptr = NULL;
+	switch (gran) {
+	case PMEM2_GRANULARITY_BYTE:
+	case PMEM2_GRANULARITY_CACHE_LINE:
+	case PMEM2_GRANULARITY_PAGE:
+		break;
+	default:
+		return pmf_err(PMEM2_E_GRANULARITY_NOT_SUPPORTED,
+			       "unknown granularity value %d", (int)gran);
+	}
+	memset(&t, 0, sizeof(t));
+	if (src->ftype != PMF_FTYPE_ANON) {
+		pmf_target_resolve(src, &t);
+		if (devdax && t.async && !t.module)
+			return pmf_err(PMEM2_E_NOSUPP,
+				       "device-dax on an asynchronous region (virtio-pmem) is durable only through its flush, which needs the pmemflush module");
+	}
+	ret = pmf_map_setup(&map, src, &t, addr, len, gran,
+			    t.try_sync && gran != PMEM2_GRANULARITY_PAGE, true,
+			    NULL);
+	if (ret)
+		return ret;
+	ret = pmf_maps_add(map);
+	if (ret) {
+		pmf_map_free(map);
+		if (ret == -EEXIST)
+			return pmf_err(PMEM2_E_MAP_EXISTS,
+				       "provided mapping (addr %p len %zu) is already registered",
+				       addr, len);
+		return pmf_err(ret, "out of memory");
+	}
+	*map_ptr = map;
+	return 0;
 }
 
 PMF_EXPORT void *pmem2_map_get_address(struct pmem2_map *map)
@@ -479,11 +751,16 @@ PMF_EXPORT int pmem2_deep_flush(struct pmem2_map *map, void *ptr, size_t size)
 	case PMF_DEEP_NO_REGION:
 		return pmf_err(PMEM2_E_DAX_REGION_NOT_FOUND,
 			       "no nd region behind the device-dax map");
+	case PMF_DEEP_ANON:
+		return pmf_err(PMEM2_E_NOSUPP,
+			       "anonymous source does not support deep flush");
 	default:
 		break;
 	}
 
-	pmf_cpu_flush(ptr, size);
+	/* a map that cannot be read cannot be written back (it would fault) */
+	if (map->prot & PMEM2_PROT_READ)
+		pmf_cpu_flush(ptr, size);
 	pmf_cpu_drain();
 	switch (map->deep) {
 	case PMF_DEEP_SYSFS:

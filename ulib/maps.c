@@ -54,8 +54,16 @@ int pmf_maps_add(struct pmem2_map *map)
 		pmf_maps = v;
 		pmf_maps_cap = cap;
 	}
-	/* maps never overlap: the kernel gave each its own range */
+	/*
+	 * Maps of pmem2_map_new() never overlap (the kernel gave each its own
+	 * range); pmem2_map_from_existing() may be handed a range already in.
+	 */
 	i = pmf_maps_first_above((uintptr_t)map->addr);
+	if (i < pmf_maps_n && (uintptr_t)pmf_maps[i]->addr <
+			      (uintptr_t)map->addr + map->size) {
+		pthread_rwlock_unlock(&pmf_maps_lock);
+		return -EEXIST;
+	}
 	memmove(&pmf_maps[i + 1], &pmf_maps[i],
 		(pmf_maps_n - i) * sizeof(*pmf_maps));
 	pmf_maps[i] = map;

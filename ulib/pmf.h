@@ -173,18 +173,88 @@ void pmf_region_path(char *buf, size_t len, unsigned int id);
 int pmf_region_deep_flush(const char *path);
 /* decimal, no sign, no space, fits size_t; 0 or -1 */
 int pmf_parse_size(const char *s, size_t *val);
+/* first line of a sysfs file, newline stripped; 0 or -errno */
+int pmf_read_attr(const char *path, char *buf, size_t len);
+
+/* sysfs.c, for source.c: the DIMMs behind a source, as libndctl sees them */
+/* the region's and its ndbusB's directories (PATH_MAX each); 1, 0, -errno */
+int pmf_region_dirs(bool chr, dev_t dev, char *region, char *bus);
+/* the region's DIMMs (N of nmemN) in libndctl's order; count or -errno */
+int pmf_region_dimms(const char *region, const char *bus, unsigned int **ids);
+/* "nfit", "papr" or "cxl": the DIMM's attribute group; NULL if none */
+const char *pmf_dimm_group(const char *bus, unsigned int dimm);
+/* source.c: test hook, pread/pwrite when NULL */
+extern ssize_t (*pmf_test_pio)(int fd, void *buf, size_t size, off_t offset,
+			       bool write);
+
+/*
+ * memops.c: pmem2_get_mem{cpy,move,set}_fn. One instruction set's loops
+ * (memops_isa.h, compiled per ISA by memops_{sse2,avx,avx512}.c): memmove
+ * and memset with ordinary stores, and with non-temporal stores for the
+ * whole lines, the pieces before and after them written back by @wb (when
+ * not NULL); @wcb: an SFENCE after each run of 12 lines (libpmem2's
+ * PMEM_WC_WORKAROUND, SSE2 and AVX only).
+ */
+struct pmf_mem_isa {
+	void (*move)(char *d, const char *s, size_t n);
+	void (*move_nt)(char *d, const char *s, size_t n, pmem2_flush_fn wb,
+			bool wcb);
+	void (*set)(char *d, int c, size_t n);
+	void (*set_nt)(char *d, int c, size_t n, pmem2_flush_fn wb, bool wcb);
+};
+
+extern const struct pmf_mem_isa pmf_mem_isa_sse2, pmf_mem_isa_avx,
+	pmf_mem_isa_avx512;
+
+enum pmf_mem_kind {
+	PMF_MEM_SSE2,
+	PMF_MEM_AVX,
+	PMF_MEM_AVX512F,
+};
+
+/* what the CPU has and the OS saves (XGETBV) */
+struct pmf_mem_cpuid {
+	bool avx, avx512f, intel;
+};
+
+/* the process's choice, as libpmem2's init.c makes it */
+struct pmf_mem_choice {
+	enum pmf_mem_kind kind;
+	bool movnt;		/* non-temporal stores at all (PMEM_NO_MOVNT) */
+	bool wc_barrier;	/* PMEM_WC_WORKAROUND, default: Intel */
+	size_t threshold;	/* PMEM_MOVNT_THRESHOLD, default 256 */
+};
+
+void pmf_mem_cpuid_read(struct pmf_mem_cpuid *id);
+/* env: a getenv-like function, so tests need not touch the environment */
+void pmf_mem_select(const struct pmf_mem_cpuid *id,
+		    char *(*env)(const char *), struct pmf_mem_choice *c);
+const char *pmf_mem_kind_name(enum pmf_mem_kind kind);
+/* the choice made once for this process */
+void pmf_mem_choice_get(struct pmf_mem_choice *c);
+/* set the map's memcpy_fn, memmove_fn, memset_fn from its granularity */
+void pmf_map_mem_fns(struct pmem2_map *map);
+/* test hook: CPUID as the one-time choice will see it (NULL: the CPU's) */
+extern const struct pmf_mem_cpuid *pmf_test_mem_cpuid;
+/* test hook: use @c from now on, as if the process had chosen it */
+void pmf_test_mem_force(const struct pmf_mem_choice *c);
+
+/* badblock.c: test hook, FS_IOC_FIEMAP when NULL (0 or -1 with errno) */
+struct fiemap;
+extern int (*pmf_test_fiemap)(int fd, struct fiemap *fm);
 
 /* library objects */
 enum pmf_ftype {
 	PMF_FTYPE_REG,
 	PMF_FTYPE_DEVDAX,
+	PMF_FTYPE_ANON,		/* pmem2_source_from_anon(): fd is -1 */
 };
 
 struct pmem2_source {
 	int fd;
 	enum pmf_ftype ftype;
 	dev_t dev;		/* st_rdev of device-dax, st_dev of a file */
-	size_t size;		/* device-dax only; files are fstat'ed at map */
+	size_t size;		/* device-dax and anon; files are fstat'ed at map */
 	size_t align;
 };
 
@@ -194,6 +264,10 @@ struct pmem2_config {
 	int granularity;	/* enum pmem2_granularity or _UNSET */
 	size_t offset;
 	size_t length;
+	enum pmem2_sharing_type sharing;
+	unsigned int prot;	/* PMEM2_PROT_* */
+	struct pmem2_vm_reservation *rsv;	/* NULL: anywhere */
+	size_t rsv_offset;
 };
 
 /* how pmem2_deep_flush() reaches the device, decided at map time */
@@ -203,6 +277,7 @@ enum pmf_deep {
 	PMF_DEEP_IOCTL,		/* PMEMFLUSH_FLUSH by the map's id */
 	PMF_DEEP_SYSFS,		/* write the region's deep_flush file */
 	PMF_DEEP_NO_REGION,	/* device-dax outside any nd region */
+	PMF_DEEP_ANON,		/* anonymous memory: PMEM2_E_NOSUPP */
 };
 
 struct pmem2_map {
@@ -218,9 +293,38 @@ struct pmem2_map {
 	pmem2_flush_fn flush;
 	pmem2_drain_fn drain;
 	char *deep_path;	/* PMF_DEEP_SYSFS: the deep_flush file */
+	enum pmem2_sharing_type sharing;
+	bool existing;		/* pmem2_map_from_existing(): not ours to unmap */
+	struct pmem2_vm_reservation *rsv;	/* the reservation it lives in */
+	size_t rsv_offset;
+	pmem2_memcpy_fn memcpy_fn;
+	pmem2_memmove_fn memmove_fn;
+	pmem2_memset_fn memset_fn;
+	unsigned int prot;	/* PMEM2_PROT_* it was mapped with */
 };
 
+/*
+ * vmr.c: virtual memory reservations. pmem2_map_new() takes the lock of
+ * the reservation it maps into for writing, checks and places the map with
+ * the _locked calls, and drops it once the map is in or has failed.
+ */
+void pmf_vmr_wrlock(struct pmem2_vm_reservation *rsv);
+void pmf_vmr_unlock(struct pmem2_vm_reservation *rsv);
+void *pmf_vmr_addr_locked(const struct pmem2_vm_reservation *rsv);
+size_t pmf_vmr_size_locked(const struct pmem2_vm_reservation *rsv);
+/* the first map overlapping [@offset, @offset + @len) of it, or NULL */
+struct pmem2_map *pmf_vmr_find_locked(struct pmem2_vm_reservation *rsv,
+				      size_t offset, size_t len);
+/* 0, or -ENOMEM */
+int pmf_vmr_insert_locked(struct pmem2_vm_reservation *rsv,
+			  struct pmem2_map *map);
+void pmf_vmr_remove_locked(struct pmem2_vm_reservation *rsv,
+			   struct pmem2_map *map);
+/* put the PROT_NONE placeholder back over [addr, addr + len); 0 or -errno */
+int pmf_vmr_mend(void *addr, size_t len);
+
 /* maps.c: every live map by address, for the functions given only (ptr, len) */
+/* 0, -ENOMEM, or -EEXIST when it overlaps a live map */
 int pmf_maps_add(struct pmem2_map *map);
 void pmf_maps_remove(struct pmem2_map *map);
 /*

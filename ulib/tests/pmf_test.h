@@ -159,7 +159,9 @@ static void *fake_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		return MAP_FAILED;
 	}
 	if (fake.anon)
-		return mmap(addr, len, prot, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		return mmap(addr, len, prot,
+			    MAP_SHARED | MAP_ANONYMOUS | (flags & MAP_FIXED),
+			    -1, 0);
 	return mmap(addr, len, prot, flags, fd, off);
 }
 
