@@ -4,19 +4,21 @@
  * view when the pmemflush module is not loaded, and the source of device-dax
  * size and alignment.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "pmf.h"
 
 /* first line of a sysfs file, newline stripped; 0 or -errno */
-static int pmf_read_attr(const char *path, char *buf, size_t len)
+int pmf_read_attr(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
@@ -142,33 +144,47 @@ static bool pmf_is_numbered(const char *name, size_t len, const char *prefix,
  * (.../decoder0.0/region0/ndbus1/region1/...), and the nd region is the one
  * whose deep_flush exists.
  */
-int pmf_region_find(bool chr, dev_t dev, struct pmf_region *r)
+static int pmf_region_walk(bool chr, dev_t dev, char real[PATH_MAX],
+			   unsigned int *id, char **region_end, char **bus_end)
 {
-	char path[PATH_MAX + 32], real[PATH_MAX], attr[64];
-	char *p = real, *end = NULL, *bus_end = NULL;
+	char path[PATH_MAX + 32];
+	char *p = real, *end;
 	bool bus = false;
 	unsigned int unused;
 
-	memset(r, 0, sizeof(*r));
 	snprintf(path, sizeof(path), "%s/dev/%s/%u:%u", pmf_sysfs,
 		 chr ? "char" : "block", major(dev), minor(dev));
 	if (!realpath(path, real))
 		return -errno;
-	while (*p && !r->found) {
+	while (*p) {
 		size_t len;
 
 		p += strspn(p, "/");
 		end = p + strcspn(p, "/");
 		len = (size_t)(end - p);
-		r->found = bus && pmf_is_numbered(p, len, "region", &r->id);
+		if (bus && pmf_is_numbered(p, len, "region", id)) {
+			*region_end = end;
+			return 1;
+		}
 		bus = pmf_is_numbered(p, len, "ndbus", &unused);
 		if (bus)
-			bus_end = end;
-		if (!r->found)
-			p = end;
+			*bus_end = end;
+		p = end;
 	}
-	if (!r->found)
-		return 0;
+	return 0;
+}
+
+int pmf_region_find(bool chr, dev_t dev, struct pmf_region *r)
+{
+	char path[PATH_MAX + 32], real[PATH_MAX], attr[64];
+	char *end = NULL, *bus_end = NULL;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	ret = pmf_region_walk(chr, dev, real, &r->id, &end, &bus_end);
+	if (ret <= 0)
+		return ret;
+	r->found = true;
 
 	*end = '\0';
 	snprintf(path, sizeof(path), "%s/persistence_domain", real);
@@ -229,4 +245,132 @@ int pmf_region_deep_flush(const char *path)
 	}
 	close(fd);
 	return 0;
+}
+
+/*
+ * The nd region above /sys/dev/{char,block}/M:m (as pmf_region_find() finds
+ * it): its directory in @region, its bus's (ndbusB) in @bus, PATH_MAX bytes
+ * each; 1, 0 when there is none, or -errno.
+ */
+int pmf_region_dirs(bool chr, dev_t dev, char *region, char *bus)
+{
+	char real[PATH_MAX], *end = NULL, *bus_end = NULL;
+	unsigned int id;
+	int ret = pmf_region_walk(chr, dev, real, &id, &end, &bus_end);
+
+	if (ret <= 0)
+		return ret;
+	*end = '\0';
+	strcpy(region, real);
+	*bus_end = '\0';
+	strcpy(bus, real);
+	return 1;
+}
+
+/* "nmemN,offset,length[,position]": N */
+static bool pmf_parse_mapping(const char *s, unsigned int *dimm)
+{
+	const char *comma = strchr(s, ',');
+
+	return comma && pmf_is_numbered(s, (size_t)(comma - s), "nmem", dimm);
+}
+
+static bool pmf_has_id(const unsigned int *ids, size_t n, unsigned int id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/*
+ * The DIMMs behind the region at @region, each once, in libndctl's order:
+ * it walks its bus's DIMM list, which holds the bus directory's nmemN
+ * entries in the reverse of readdir() order, and keeps those a mappingN of
+ * the region names. A mappingN that cannot be read or parsed is skipped, as
+ * libndctl skips it. *@ids is malloc'ed; the count, or -errno.
+ */
+int pmf_region_dimms(const char *region, const char *bus, unsigned int **ids)
+{
+	char path[PATH_MAX + 32], attr[128];
+	unsigned int *want = NULL, *out = NULL, id;
+	size_t nwant = 0, nout = 0, count = 0, i;
+	struct dirent *de;
+	bool counted;
+	DIR *dir;
+	int ret;
+
+	*ids = NULL;
+	snprintf(path, sizeof(path), "%s/mappings", region);
+	counted = !pmf_read_attr(path, attr, sizeof(attr)) &&
+		  !pmf_parse_size(attr, &count);
+	for (i = 0; counted ? i < count : i < 1024; i++) {
+		snprintf(path, sizeof(path), "%s/mapping%zu", region, i);
+		ret = pmf_read_attr(path, attr, sizeof(attr));
+		/* without a count: up to the first one that does not exist */
+		if (ret == -ENOENT && !counted)
+			break;
+		if (ret || !pmf_parse_mapping(attr, &id) ||
+		    pmf_has_id(want, nwant, id))
+			continue;
+		if (!(nwant % 16)) {
+			unsigned int *w = realloc(want, (nwant + 16) *
+						  sizeof(*want));
+
+			if (!w) {
+				free(want);
+				return -ENOMEM;
+			}
+			want = w;
+		}
+		want[nwant++] = id;
+	}
+	if (!nwant)
+		return 0;
+
+	dir = opendir(bus);
+	if (!dir) {
+		ret = -errno;
+		free(want);
+		return ret;
+	}
+	out = calloc(nwant, sizeof(*out));
+	while (out && nout < nwant && (de = readdir(dir)))
+		if (pmf_is_numbered(de->d_name, strlen(de->d_name), "nmem",
+				    &id) && pmf_has_id(want, nwant, id))
+			out[nout++] = id;
+	closedir(dir);
+	free(want);
+	if (!out)
+		return -ENOMEM;
+	for (i = 0; i < nout / 2; i++) {
+		id = out[i];
+		out[i] = out[nout - 1 - i];
+		out[nout - 1 - i] = id;
+	}
+	*ids = out;
+	return (int)nout;
+}
+
+/*
+ * The attribute group a DIMM's bus family gives it, whose id and
+ * dirty_shutdown libndctl reads: "nfit", "papr" or "cxl"; NULL when it has
+ * none of them.
+ */
+const char *pmf_dimm_group(const char *bus, unsigned int dimm)
+{
+	static const char *const groups[] = { "nfit", "papr", "cxl" };
+	char path[PATH_MAX + 32];
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		snprintf(path, sizeof(path), "%s/nmem%u/%s", bus, dimm,
+			 groups[i]);
+		if (!stat(path, &st) && S_ISDIR(st.st_mode))
+			return groups[i];
+	}
+	return NULL;
 }
