@@ -9,6 +9,7 @@
  */
 #include <grp.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include <libpmemflush.h>
 
@@ -58,6 +59,88 @@ static long long compat_value(const char *out, const char *key)
 		if (!strncmp(p, pat, strlen(pat)))
 			return strtoll(p + strlen(pat), NULL, 0);
 	return LLONG_MIN;
+}
+
+/* the rest of the line printed for @key by pmem2_compat, or "(none)" */
+static const char *compat_str(const char *out, const char *key, char *buf,
+			      size_t len)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "%s ", key);
+	for (p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (!strncmp(p, pat, strlen(pat))) {
+			p += strlen(pat);
+			snprintf(buf, len, "%.*s", (int)strcspn(p, "\n"), p);
+			return buf;
+		}
+	return "(none)";
+}
+
+/*
+ * pmem2_compat source (and, where the pages may be touched, mcsafe) on
+ * @target from both builds: the same values. The one difference: a
+ * one-byte-short id buffer of a region without DIMMs (virtio-pmem) is
+ * PMEM2_E_BUFFER_TOO_SMALL for us, 0 for PMDK (which writes nothing).
+ */
+static void source_compare(struct __test_metadata *_metadata,
+			   const char *target, int mcsafe)
+{
+	static const char *const keys[] = {
+		"source", "size", "size_v", "alignment", "alignment_v",
+		"device_id_len", "device_id_len_v", "device_id_small",
+		"device_id", "usc", "usc_v", "numa", "numa_v", "pread_past",
+		"pwrite_past",
+		"pread", "pread_sum", "pwrite",
+	};
+	static char pmdk[4096], ours[4096];
+	char a_id[1024], b_id[1024];
+	unsigned int i, n = mcsafe ? 18 : 15;
+	struct timespec t0, t1, t2;
+	long long a, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_EQ(0, run_compat("PMF_COMPAT_PMDK", "source", target, 0, pmdk,
+				sizeof(pmdk)));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ASSERT_EQ(0, run_compat("PMF_COMPAT_OURS", "source", target, 0, ours,
+				sizeof(ours)));
+	clock_gettime(CLOCK_MONOTONIC, &t2);
+	TH_LOG("%s: source takes %ld s with PMDK, %ld s with us", target,
+	       (long)(t1.tv_sec - t0.tv_sec), (long)(t2.tv_sec - t1.tv_sec));
+	if (mcsafe) {
+		size_t lp = strlen(pmdk), lo = strlen(ours);
+
+		ASSERT_EQ(0, run_compat("PMF_COMPAT_PMDK", "mcsafe", target, 0,
+					pmdk + lp, sizeof(pmdk) - lp));
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ASSERT_EQ(0, run_compat("PMF_COMPAT_OURS", "mcsafe", target, 0,
+					ours + lo, sizeof(ours) - lo));
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		TH_LOG("%s: mcsafe takes %ld s with PMDK, %ld s with us",
+		       target, (long)(t0.tv_sec - t2.tv_sec),
+		       (long)(t1.tv_sec - t0.tv_sec));
+	}
+	TH_LOG("%s, PMDK:\n%s", target, pmdk);
+	for (i = 0; i < n; i++) {
+		a = compat_value(pmdk, keys[i]);
+		b = compat_value(ours, keys[i]);
+		if (!strcmp(keys[i], "device_id_small") &&
+		    compat_value(pmdk, "device_id_len_v") == 1) {
+			EXPECT_EQ(0, a);
+			EXPECT_EQ(PMEM2_E_BUFFER_TOO_SMALL, b);
+			continue;
+		}
+		EXPECT_EQ(a, b) TH_LOG("%s: PMDK %lld, libpmemflush %lld",
+				       keys[i], a, b);
+	}
+	EXPECT_STREQ(compat_str(pmdk, "device_id_str", a_id, sizeof(a_id)),
+		     compat_str(ours, "device_id_str", b_id, sizeof(b_id)));
+	EXPECT_EQ(0, compat_value(ours, "source"));
+	EXPECT_EQ(0, compat_value(ours, "size"));
+	EXPECT_EQ(PMEM2_E_LENGTH_OUT_OF_RANGE,
+		  compat_value(ours, "pread_past"));
 }
 
 /*
@@ -538,6 +621,16 @@ TEST_F(lib, same_as_pmdk)
 		EXPECT_LT(fs1, fs2);
 	}
 }
+
+/*
+ * What the source says about itself (device_id, usc, numa_node, size,
+ * alignment) and pread/pwrite_mcsafe, from both libraries: QEMU's NVDIMMs
+ * have nfit ids but no dirty shutdown count; virtio-pmem regions no DIMMs.
+ */
+TEST_F_TIMEOUT(lib, source_same_as_pmdk, 300)
+{
+	source_compare(_metadata, self->path, 1);
+}
 #endif
 
 #ifdef PMF_STACK_NFIT_TEST
@@ -619,6 +712,542 @@ TEST(hints_devdax_by_id)
 	EXPECT_EQ(0, pmem2_map_delete(&map));
 	pmem2_source_delete(&src);
 	pmem2_config_delete(&cfg);
+}
+#endif
+
+#ifdef PMF_STACK_QEMU
+/* mapping options and reservations (issue 10) */
+
+/* the perms of the /proc/self/maps line holding @p, "none" if unmapped */
+static void vm_perms_at(const void *p, char perms[5])
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+
+	strcpy(perms, "none");
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long a, b;
+		char pr[5];
+
+		if (sscanf(line, "%lx-%lx %4s", &a, &b, pr) == 3 &&
+		    (uintptr_t)p >= a && (uintptr_t)p < b) {
+			memcpy(perms, pr, 5);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+}
+
+/* the device-dax alignment, as sysfs tells it (its own or its nd parent's) */
+static size_t vm_devdax_align(int fd)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	long long v;
+
+	if (fstat(fd, &st))
+		return 0;
+	snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/align",
+		 major(st.st_rdev), minor(st.st_rdev));
+	v = pmf_read_ll(path);
+	if (v <= 0) {
+		snprintf(path, sizeof(path), "/sys/dev/char/%u:%u/device/align",
+			 major(st.st_rdev), minor(st.st_rdev));
+		v = pmf_read_ll(path);
+	}
+	return v > 0 ? (size_t)v : 0;
+}
+
+static int vm_map(int fd, enum pmem2_granularity gran, size_t len,
+		  enum pmem2_sharing_type sharing, unsigned int prot,
+		  struct pmem2_vm_reservation *rsv, size_t rsv_off,
+		  struct pmem2_map **map)
+{
+	struct pmem2_config *cfg;
+	struct pmem2_source *src;
+	int ret;
+
+	if (pmem2_config_new(&cfg))
+		return -1;
+	pmem2_config_set_required_store_granularity(cfg, gran);
+	pmem2_config_set_length(cfg, len);
+	ret = pmem2_config_set_sharing(cfg, sharing);
+	if (!ret)
+		ret = pmem2_config_set_protection(cfg, prot);
+	if (!ret)
+		ret = pmem2_config_set_vm_reservation(cfg, rsv, rsv_off);
+	if (!ret)
+		ret = pmem2_source_from_fd(&src, fd);
+	if (!ret) {
+		ret = pmem2_map_new(map, cfg, src);
+		pmem2_source_delete(&src);
+	}
+	pmem2_config_delete(&cfg);
+	return ret;
+}
+
+#define VM_RW (PMEM2_PROT_READ | PMEM2_PROT_WRITE)
+
+/*
+ * Device-dax inside a reservation: at an offset that is a multiple of the
+ * device's alignment it lands exactly there and reaches the device; at one
+ * that is not, PMEM2_E_ADDRESS_UNALIGNED (libpmem2's check), and the
+ * placeholder comes back when the map goes.
+ */
+TEST(devdax_in_reservation)
+{
+	const char *path = getenv("PMF_NFIT_DEVDAX");
+	struct pmem2_map *map, *plain, *f;
+	struct pmem2_vm_reservation *rsv;
+	size_t align, len = 2 << 20;
+	char perms[5], *base, *a;
+	int fd;
+
+	ASSERT_NE(NULL, path);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	align = vm_devdax_align(fd);
+	ASSERT_NE(0, align);
+	TH_LOG("%s alignment %zu", path, align);
+	if (len < align)
+		len = align;
+	ASSERT_EQ(0, pmem2_vm_reservation_new(&rsv, NULL, 4 * len));
+	base = pmem2_vm_reservation_get_address(rsv);
+
+	if (align > 4096) {
+		EXPECT_EQ(PMEM2_E_ADDRESS_UNALIGNED,
+			  vm_map(fd, PMEM2_GRANULARITY_PAGE, len, PMEM2_SHARED,
+				 VM_RW, rsv, align / 2, &map));
+	} else {
+		TH_LOG("page-aligned device: no misaligned page offset exists");
+	}
+	EXPECT_EQ(PMEM2_E_OFFSET_UNALIGNED,
+		  vm_map(fd, PMEM2_GRANULARITY_PAGE, len, PMEM2_SHARED, VM_RW,
+			 rsv, 100, &map));
+	EXPECT_EQ(PMEM2_E_LENGTH_OUT_OF_RANGE,
+		  vm_map(fd, PMEM2_GRANULARITY_PAGE, len, PMEM2_SHARED, VM_RW,
+			 rsv, 3 * len + align, &map));
+	vm_perms_at(base + align, perms);
+	EXPECT_STREQ("---p", perms);
+
+	ASSERT_EQ(0, vm_map(fd, PMEM2_GRANULARITY_PAGE, len, PMEM2_SHARED,
+			    VM_RW, rsv, len + align, &map));
+	a = pmem2_map_get_address(map);
+	EXPECT_EQ(base + len + align, a);
+	vm_perms_at(a, perms);
+	EXPECT_STREQ("rw-s", perms);
+	EXPECT_EQ(PMEM2_E_MAPPING_EXISTS,
+		  vm_map(fd, PMEM2_GRANULARITY_PAGE, len, PMEM2_SHARED, VM_RW,
+			 rsv, len, &f));
+	EXPECT_EQ(0, pmem2_vm_reservation_map_find(rsv, 2 * len, 1, &f));
+	EXPECT_EQ(map, f);
+	memset(a + 64, 0x5a, 64);
+	pmem2_get_persist_fn(map)(a + 64, 64);
+	EXPECT_EQ(0, pmem2_deep_flush(map, a + 64, 64));
+	/* the same bytes through a map outside any reservation */
+	ASSERT_EQ(0, vm_map(fd, PMEM2_GRANULARITY_PAGE, len, PMEM2_SHARED,
+			    VM_RW, NULL, 0, &plain));
+	EXPECT_EQ(0x5a, ((char *)pmem2_map_get_address(plain))[100]);
+	EXPECT_EQ(0, pmem2_map_delete(&plain));
+
+	EXPECT_EQ(PMEM2_E_VM_RESERVATION_NOT_EMPTY,
+		  pmem2_vm_reservation_delete(&rsv));
+	EXPECT_EQ(0, pmem2_map_delete(&map));
+	vm_perms_at(a, perms);
+	EXPECT_STREQ("---p", perms);
+	EXPECT_EQ(0, pmem2_vm_reservation_delete(&rsv));
+	vm_perms_at(base, perms);
+	EXPECT_STREQ("none", perms);
+	close(fd);
+}
+
+/* a private map of a DAX file: BYTE, no device traffic, the medium untouched */
+TEST(private_dax_file)
+{
+	const char *dir = getenv("PMF_NFIT_EXT4");
+	char path[PATH_MAX], buf[8] = "";
+	struct pmem2_map *map;
+	struct kcount k;
+	char *a;
+	int fd;
+
+	ASSERT_NE(NULL, dir);
+	snprintf(path, sizeof(path), "%s/pmf-private", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 2 << 20));
+	ASSERT_EQ(5, pwrite(fd, "orig", 5, 4096));
+	ASSERT_EQ(0, fsync(fd));
+	ASSERT_EQ(0, vm_map(fd, PMEM2_GRANULARITY_BYTE, 0, PMEM2_PRIVATE,
+			    VM_RW, NULL, 0, &map));
+	EXPECT_EQ(PMEM2_GRANULARITY_BYTE, pmem2_map_get_store_granularity(map));
+	a = pmem2_map_get_address(map);
+	EXPECT_STREQ("orig", a + 4096);
+	ASSERT_EQ(0, kcount_start(&k));
+	memcpy(a + 4096, "priv", 5);
+	pmem2_get_persist_fn(map)(a + 4096, 5);
+	EXPECT_EQ(0, pmem2_deep_flush(map, a + 4096, 5));
+	kcount_stop(&k);
+	EXPECT_EQ(0, k.ioctls);
+	EXPECT_EQ(0, k.flushes);
+	EXPECT_EQ(5, pread(fd, buf, 5, 4096));
+	EXPECT_STREQ("orig", buf);
+	EXPECT_EQ(0, pmem2_map_delete(&map));
+	EXPECT_EQ(5, pread(fd, buf, 5, 4096));
+	EXPECT_STREQ("orig", buf);
+	close(fd);
+	unlink(path);
+}
+
+/*
+ * A read-only map of an O_RDONLY DAX file: REGISTER by address takes only a
+ * writable shared map, so none is tried; the deep flush is msync (no ioctl).
+ */
+TEST(readonly_dax_file)
+{
+	const char *dir = getenv("PMF_NFIT_EXT4");
+	char path[PATH_MAX], perms[5];
+	struct pmem2_map *map;
+	struct kcount k;
+	int fd, ro;
+	char *a;
+
+	ASSERT_NE(NULL, dir);
+	snprintf(path, sizeof(path), "%s/pmf-readonly", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, 2 << 20));
+	ASSERT_EQ(6, pwrite(fd, "ronly", 6, 8192));
+	ASSERT_EQ(0, fsync(fd));
+	close(fd);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, ro);
+	EXPECT_EQ(PMEM2_E_NO_ACCESS,
+		  vm_map(ro, PMEM2_GRANULARITY_PAGE, 0, PMEM2_SHARED, VM_RW,
+			 NULL, 0, &map));
+	ASSERT_EQ(0, kcount_start(&k));
+	ASSERT_EQ(0, vm_map(ro, PMEM2_GRANULARITY_PAGE, 0, PMEM2_SHARED,
+			    PMEM2_PROT_READ, NULL, 0, &map));
+	a = pmem2_map_get_address(map);
+	TH_LOG("read-only DAX file map: granularity %d",
+	       pmem2_map_get_store_granularity(map));
+	vm_perms_at(a, perms);
+	EXPECT_STREQ("r--s", perms);
+	EXPECT_STREQ("ronly", a + 8192);
+	EXPECT_EQ(0, pmem2_deep_flush(map, a + 8192, 6));
+	EXPECT_EQ(0, pmem2_deep_flush(map, a, 2 << 20));
+	kcount_stop(&k);
+	/* at most the QUERY of pmem2_map_new(): no REGISTER, no FLUSH */
+	EXPECT_GE(1, k.ioctls);
+	EXPECT_EQ(0, pmem2_map_delete(&map));
+	close(ro);
+	unlink(path);
+}
+#endif
+
+#ifdef PMF_STACK_NFIT_TEST
+#include <stdarg.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+
+/*
+ * Bad blocks (issue 10): errors injected through nfit_test's ARS emulation
+ * (ndctl inject-error) into namespaces of our own in the hints region, then
+ * the same pmem2_compat walk against PMDK and against us.
+ */
+
+/* a shell command's stdout into @out; its exit status or -1 */
+static int bb_sh(char *out, size_t len, const char *fmt, ...)
+	__attribute__((__format__(__printf__, 3, 4)));
+static int bb_sh(char *out, size_t len, const char *fmt, ...)
+{
+	char cmd[1024];
+	size_t got = 0, n;
+	va_list ap;
+	FILE *p;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (got + 1 < len && (n = fread(out + got, 1, len - 1 - got, p)) > 0)
+		got += n;
+	out[got] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* "key":"value" of ndctl's JSON */
+static int bb_json(const char *json, const char *key, char *val, size_t len)
+{
+	char pat[64];
+	const char *p, *e;
+
+	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	p = strstr(json, pat);
+	if (!p)
+		return -1;
+	p += strlen(pat);
+	e = strchr(p, '"');
+	if (!e || (size_t)(e - p) >= len)
+		return -1;
+	snprintf(val, len, "%.*s", (int)(e - p), p);
+	return 0;
+}
+
+/* a 16 MiB namespace of @mode in the hints region: its name and device */
+static int bb_make_ns(const char *mode, char *ns, char *dev, size_t len)
+{
+	static char out[4096];
+	int r = pmf_sysfs_region(getenv("PMF_HINTS_DEVDAX"));
+
+	if (r < 0 || bb_sh(out, sizeof(out),
+			   "ndctl create-namespace -b nfit_test.0 -r region%d -m %s -s 16M %s 2>&1",
+			   r, mode, strcmp(mode, "devdax") ? "" : "-a 4K"))
+		return -1;
+	if (bb_json(out, "dev", ns, len) ||
+	    bb_json(out, strcmp(mode, "devdax") ? "blockdev" : "chardev", dev,
+		    len))
+		return -1;
+	return 0;
+}
+
+static void bb_destroy_ns(const char *ns)
+{
+	char out[1024];
+
+	bb_sh(out, sizeof(out), "ndctl destroy-namespace -f %s 2>&1", ns);
+}
+
+/* inject @count sectors at namespace sector @block (waits for the scrub) */
+static int bb_inject(const char *ns, unsigned long long block,
+		     unsigned long long count)
+{
+	static char out[8192];
+
+	return bb_sh(out, sizeof(out),
+		     "ndctl inject-error --block=%llu --count=%llu %s 2>&1",
+		     block, count, ns);
+}
+
+/* both builds' output for @action on @target; equal, and returned in @ours */
+static void bb_compare(struct __test_metadata *_metadata, const char *action,
+		       const char *target, int as_nobody, char *ours,
+		       size_t len)
+{
+	static char pmdk[8192];
+
+	run_compat("PMF_COMPAT_PMDK", action, target, as_nobody, pmdk,
+		   sizeof(pmdk));
+	run_compat("PMF_COMPAT_OURS", action, target, as_nobody, ours, len);
+	EXPECT_STREQ(pmdk, ours) TH_LOG("%s %s", action, target);
+	TH_LOG("%s %s%s:\n%s", action, target, as_nobody ? " (nobody)" : "",
+	       ours);
+}
+
+/* each ndctl inject-error waits for a scrub: ~10 s under TCG */
+FIXTURE(bb)
+{
+	char ns[64];
+	const char *mnt;
+};
+
+FIXTURE_SETUP(bb)
+{
+	self->ns[0] = '\0';
+	self->mnt = NULL;
+}
+
+FIXTURE_TEARDOWN(bb)
+{
+	char out[1024];
+
+	if (self->mnt)
+		bb_sh(out, sizeof(out), "umount %s 2>&1", self->mnt);
+	if (self->ns[0])
+		bb_destroy_ns(self->ns);
+}
+
+TEST_F_TIMEOUT(bb, devdax, 400)
+{
+	char *ns = self->ns, dev[64], path[PATH_MAX], want[256];
+	static char out[8192];
+	long long size;
+
+	ASSERT_EQ(0, bb_make_ns("devdax", ns, dev, sizeof(self->ns)));
+	snprintf(path, sizeof(path), "/sys/bus/dax/devices/%s/size", dev);
+	size = pmf_read_ll(path);
+	ASSERT_LT(4096, size);
+	snprintf(path, sizeof(path), "/dev/%s", dev);
+
+	bb_compare(_metadata, "badblocks", path, 0, out, sizeof(out));
+	EXPECT_STREQ("source 0\ncontext 0\nnext -100029\n", out);
+
+	/* the first sector, 9 inside, the last two */
+	ASSERT_EQ(0, bb_inject(ns, 0, 1));
+	ASSERT_EQ(0, bb_inject(ns, 40, 9));
+	ASSERT_EQ(0, bb_inject(ns, size / 512 - 2, 2));
+	bb_compare(_metadata, "badblocks", path, 0, out, sizeof(out));
+	snprintf(want, sizeof(want),
+		 "source 0\ncontext 0\nbb 0 512\nbb 20480 4608\nbb %lld 1024\nnext -100029\n",
+		 size - 1024);
+	EXPECT_STREQ(want, out);
+
+	/* the bounds are root-only: both fail the same way for nobody */
+	ASSERT_EQ(0, chmod(path, 0666));
+	bb_compare(_metadata, "badblocks", path, 1, out, sizeof(out));
+	EXPECT_STREQ("source 0\ncontext -100028\n", out);
+	EXPECT_EQ(0, chmod(path, 0600));
+
+	/* PMDK clears the first two, we the last (CLEAR_ERROR via /dev/ndctl0) */
+	run_compat("PMF_COMPAT_OURS", "bbclear", path, 0, out, sizeof(out));
+	TH_LOG("ours bbclear:\n%s", out);
+	snprintf(want, sizeof(want), "clear %lld 1024 0\n", size - 1024);
+	EXPECT_NE(NULL, strstr(out, want));
+	EXPECT_NE(NULL, strstr(out, "clear 0 512 0\n"));
+	EXPECT_NE(NULL, strstr(out, "next_after -100029\n"));
+	ASSERT_EQ(0, bb_inject(ns, 40, 9));
+	run_compat("PMF_COMPAT_PMDK", "bbclear", path, 0, out, sizeof(out));
+	TH_LOG("PMDK bbclear:\n%s", out);
+	EXPECT_NE(NULL, strstr(out, "clear 20480 4608 0\n"));
+	EXPECT_NE(NULL, strstr(out, "next_after -100029\n"));
+	ASSERT_EQ(0, bb_inject(ns, 8, 8));
+	run_compat("PMF_COMPAT_OURS", "bbclear", path, 0, out, sizeof(out));
+	EXPECT_STREQ("source 0\ncontext 0\nbb 4096 4096\nclear 4096 4096 0\nnext -100029\n"
+		     "context_after 0\nnext_after -100029\n", out);
+	bb_compare(_metadata, "badblocks", path, 0, out, sizeof(out));
+	EXPECT_STREQ("source 0\ncontext 0\nnext -100029\n", out);
+}
+
+/* a file on ext4 (no DAX: nfit_test DAX faults crash the guest) on fsdax */
+TEST_F_TIMEOUT(bb, fsdax_file, 300)
+{
+	struct {
+		struct fiemap fm;
+		struct fiemap_extent ext[4];
+	} q;
+	char *ns = self->ns, dev[64], f[64], g[64], want[256];
+	static char out[8192], buf[2 << 20];
+	unsigned long long p0, len0;
+	const char *mnt = "/mnt/pmf-bb";
+	int fd, mounted;
+
+	ASSERT_EQ(0, bb_make_ns("fsdax", ns, dev, sizeof(self->ns)));
+	mounted = !bb_sh(out, sizeof(out),
+			 "modprobe ext4 && mkfs.ext4 -q -F -b 4096 /dev/%s && "
+			 "mkdir -p %s && mount -t ext4 -o noatime /dev/%s %s 2>&1",
+			 dev, mnt, dev, mnt);
+	ASSERT_TRUE(mounted) TH_LOG("%s", out);
+	self->mnt = mnt;
+	snprintf(f, sizeof(f), "%s/f", mnt);
+	snprintf(g, sizeof(g), "%s/g", mnt);
+	memset(buf, 0x5a, sizeof(buf));
+	fd = open(f, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)sizeof(buf), pwrite(fd, buf, sizeof(buf), 0));
+	ASSERT_EQ(0, fsync(fd));
+	memset(&q, 0, sizeof(q));
+	q.fm.fm_length = sizeof(buf);
+	q.fm.fm_flags = FIEMAP_FLAG_SYNC;
+	q.fm.fm_extent_count = 4;
+	ASSERT_EQ(0, ioctl(fd, FS_IOC_FIEMAP, &q.fm));
+	close(fd);
+	ASSERT_LE(1, q.fm.fm_mapped_extents);
+	p0 = q.ext[0].fe_physical / 512;
+	len0 = q.ext[0].fe_length / 512;
+	ASSERT_LE(6 * 8, len0);
+	fd = open(g, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(3 * 4096, pwrite(fd, buf, 3 * 4096, 0));
+	ASSERT_EQ(0, fsync(fd));
+	close(fd);
+
+	bb_compare(_metadata, "badblocks", f, 0, out, sizeof(out));
+	EXPECT_STREQ("source 0\ncontext 0\nnext -100029\n", out);
+
+	/*
+	 * 4 sectors across the start of the first extent (the file may end
+	 * at the end of the device), 2 in its sixth block
+	 */
+	ASSERT_LE(2, p0);
+	ASSERT_EQ(0, bb_inject(ns, p0 - 2, 4));
+	ASSERT_EQ(0, bb_inject(ns, p0 + 5 * 8 + 3, 2));
+	bb_compare(_metadata, "badblocks", f, 0, out, sizeof(out));
+	snprintf(want, sizeof(want), "source 0\ncontext 0\nbb %llu 4096\nbb %llu 4096\nnext -100029\n",
+		 q.ext[0].fe_logical, q.ext[0].fe_logical + 5 * 4096);
+	EXPECT_STREQ(want, out);
+	bb_compare(_metadata, "badblocks", g, 0, out, sizeof(out));
+	/* the block device itself is no source (libpmem2 says so too) */
+	snprintf(want, sizeof(want), "/dev/%s", dev);
+	bb_compare(_metadata, "badblocks", want, 0, out, sizeof(out));
+
+	/* clear: the blocks are swapped for new ones, the file walks clean */
+	run_compat("PMF_COMPAT_OURS", "bbclear", f, 0, out, sizeof(out));
+	TH_LOG("ours bbclear:\n%s", out);
+	EXPECT_NE(NULL, strstr(out, "clear 0 4096 0\n"));
+	EXPECT_NE(NULL, strstr(out, "next_after -100029\n"));
+	EXPECT_EQ(NULL, strstr(out, "\nafter "));
+	fd = open(f, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(4096, pread(fd, buf, 4096, 0));
+	EXPECT_EQ(0, buf[0]);
+	EXPECT_EQ(0, buf[4095]);
+	ASSERT_EQ(4096, pread(fd, buf, 4096, 4096));
+	EXPECT_EQ(0x5a, buf[0]);
+	close(fd);
+	bb_compare(_metadata, "badblocks", f, 0, out, sizeof(out));
+	EXPECT_STREQ("source 0\ncontext 0\nnext -100029\n", out);
+
+	EXPECT_EQ(0, bb_sh(out, sizeof(out), "umount %s 2>&1", mnt));
+	self->mnt = NULL;
+}
+/*
+ * nfit_test's DIMMs have nfit ids and dirty shutdown counts: device_id, usc
+ * and numa_node of the hints region's device-dax and of a file on its fsdax
+ * namespace (ext4 without DAX: nothing here maps it), both libraries.
+ */
+FIXTURE(src) {
+	int unused;
+};
+
+FIXTURE_SETUP(src)
+{
+}
+
+FIXTURE_TEARDOWN(src)
+{
+}
+
+TEST_F_TIMEOUT(src, hints_same_as_pmdk, 300)
+{
+	const char *dax = getenv("PMF_HINTS_DEVDAX");
+	const char *pmem = getenv("PMF_HINTS_PMEM");
+	const char *mnt = "/mnt/pmf-src";
+	char cmd[512], f[64];
+	int fd, ret;
+
+	ASSERT_NE(NULL, dax);
+	ASSERT_NE(NULL, pmem);
+	source_compare(_metadata, dax, 0);
+	TH_LOG("mkfs and mount %s", pmem);
+	snprintf(cmd, sizeof(cmd),
+		 "modprobe ext4 && mkfs.ext4 -q -F -b 4096 %s && mkdir -p %s && mount -t ext4 -o noatime %s %s",
+		 pmem, mnt, pmem, mnt);
+	ASSERT_EQ(0, system(cmd));
+	snprintf(f, sizeof(f), "%s/f", mnt);
+	fd = open(f, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	ret = fd >= 0 ? ftruncate(fd, 1 << 20) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (!ret)
+		source_compare(_metadata, f, 0);
+	snprintf(cmd, sizeof(cmd), "umount %s", mnt);
+	EXPECT_EQ(0, system(cmd));
+	ASSERT_EQ(0, ret);
 }
 #endif
 
