@@ -4,7 +4,8 @@
 # make demo       boot VMs on emulated NVDIMMs and CXL, show what pmemflush sees
 # make check      lint, host tests, then the VM selftests on Debian's 6.1 and 6.12
 # make lint       checkpatch --strict, W=1 build, sparse, cppcheck
-# make bench      deep flush latency against PMDK, sysfs and msync, one VM boot
+# make bench      deep flush latency against PMDK, sysfs and msync (VM boots),
+#                 and memcpy/memset_fn throughput against PMDK (host)
 # make deb        Debian packages (DKMS module, library, pmemflush command)
 #
 # KVER picks the Debian kernel to build for (default: the 6.1 kernel the VM
@@ -30,7 +31,8 @@ SELFTESTS := pmemflush_dev_test pmemflush_flush_test pmemflush_kapi_test \
 	     pmemflush_targets.qemu pmemflush_targets.nfit_test \
 	     pmemflush_register.qemu pmemflush_register.nfit_test \
 	     libpmemflush_vm.qemu libpmemflush_vm.nfit_test pmemflush_cxl.cxl \
-	     pmemflush_cmd.qemu pmemflush_cmd.nfit_test pmemflush_cmd.cxl
+	     pmemflush_cmd.qemu pmemflush_cmd.nfit_test pmemflush_cmd.cxl \
+	     pmem2_patterns.qemu
 SELFTEST_BINS = $(SELFTESTS:%=$(B)/selftests/%)
 SELFTEST_CC = $(CC) $(UCFLAGS) -isystem $(KSRC61)/tools/testing/selftests
 
@@ -53,7 +55,8 @@ module:
 		ln -sfn $(CURDIR)/$$f $(MODB)/$$f; done
 	$(MAKE) -C $(KDIR) M=$(MODB) $(KBUILD_EXTRA) modules
 
-userspace: selftests $(B)/fsync-count.so lib hosttests compat benchprogs cmd
+userspace: selftests $(B)/fsync-count.so lib hosttests compat patterns \
+	benchprogs cmd
 
 ksrc:
 	@tools/extract-kernel-src.sh $(KVER61) $(B)/ksrc-$(KVER61)
@@ -106,8 +109,30 @@ $(B)/compat/pmem2_compat-pmemflush: selftests/pmem2_compat.c include/libpmemflus
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) -o $@ $< $(LINK_PMF)
 
+# libpmem2 usage patterns, each built against PMDK and against libpmemflush;
+# selftests/pmem2_patterns.sh compares the two builds in the VM
+PATTERNS	:= log ringbuf redo usc multifile
+PATTERN_BINS	= $(PATTERNS:%=$(B)/patterns/%-pmdk) \
+		  $(PATTERNS:%=$(B)/patterns/%-pmemflush)
+.PHONY: patterns
+patterns: $(PATTERN_BINS)
+
+$(B)/patterns/%-pmdk: selftests/patterns/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -DPAT_PMDK -o $@ $< -lpmem2 -lpthread
+
+$(B)/patterns/%-pmemflush: selftests/patterns/%.c include/libpmemflush.h lib
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -o $@ $< $(LINK_PMF) -lpthread
+
+# the patterns' VM test, a script: one copy per stack
+$(B)/selftests/pmem2_patterns.%: selftests/pmem2_patterns.sh
+	@mkdir -p $(dir $@)
+	install -m 0755 $< $@
+
 benchprogs: $(B)/bench/deepflush_bench $(B)/bench/deepflush_bench.pmdk \
-	$(B)/demo/pmemflush_demo
+	$(B)/demo/pmemflush_demo $(B)/bench/memops_bench \
+	$(B)/bench/memops_bench.pmdk
 
 $(B)/demo/pmemflush_demo: tools/demo/pmemflush_demo.c include/libpmemflush.h lib
 	@mkdir -p $(dir $@)
@@ -124,6 +149,20 @@ $(B)/bench/deepflush_bench.pmdk: bench/deepflush_bench.c
 bench: deps
 	@$(MAKE) --no-print-directory all KSERIES=6.1
 	@tools/bench.sh
+	@tools/bench-mem.sh
+
+# pmem2 memcpy/memset throughput against PMDK, on the host's instructions
+$(B)/bench/memops_bench: bench/memops_bench.c include/libpmemflush.h lib
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -o $@ $< $(LINK_PMF)
+
+$(B)/bench/memops_bench.pmdk: bench/memops_bench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -DBENCH_PMDK -o $@ $< -lpmem2
+
+.PHONY: bench-mem
+bench-mem: $(B)/bench/memops_bench $(B)/bench/memops_bench.pmdk
+	@tools/bench-mem.sh
 
 $(B)/fsync-count.so: tools/vm/fsync-count.c
 	@mkdir -p $(dir $@)
@@ -153,7 +192,7 @@ install-module: module
 # libpmemflush: one object list, built twice: PIC with hidden visibility for
 # libpmemflush.so.1 and the static archive (which the host tests would use to
 # reach internal hooks), and again with ASan/UBSan for the host tests.
-LIB_VERSION	:= 1.1
+LIB_VERSION	:= 1.2
 LIB_SONAME	:= libpmemflush.so.1
 LIB_SRCS	:= $(wildcard ulib/*.c)
 LIB_HDRS	:= $(wildcard ulib/*.h) include/libpmemflush.h \

@@ -55,7 +55,8 @@ for series in $series_list; do
 			PMF_NFIT_DIR="$nfit/src/tools/testing/nvdimm" \
 			PMF_SELFTESTS="$(echo $selftests)" \
 			PMF_COMPAT_PMDK="$b/compat/pmem2_compat-pmdk" \
-			PMF_COMPAT_OURS="$b/compat/pmem2_compat-pmemflush" || rc=$?
+			PMF_COMPAT_OURS="$b/compat/pmem2_compat-pmemflush" \
+			PMF_PATTERNS_DIR="$b/patterns" || rc=$?
 		boots+=("$rc $series $stack")
 		for t in "$out"/tap/*.tap; do
 			[ -f "$t" ] && cp "$t" "$res/$series-$stack-$(basename "$t")"

@@ -24,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 build=${PMF_BUILD:-$(realpath -m "$here/../../build")}
 initrd=$build/initramfs-$kver.cpio.gz
-timeout=${PMF_VM_TIMEOUT:-1500}
+timeout=${PMF_VM_TIMEOUT:-2400}
 
 rm -rf "$out"
 mkdir -p "$out/img"

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * log: an append-only log of variable-sized records, one libpmem2 usage
+ * pattern built twice, against PMDK's libpmem2 (-DPAT_PMDK, -lpmem2) and
+ * against libpmemflush (-lpmemflush). Output is deterministic, so the two
+ * builds' outputs can be compared with cmp(1).
+ *
+ *   log write TARGET   start a log in the first 4 MiB of TARGET and append
+ *                      records of many sizes with the map's memcpy function
+ *                      and every flag combination, a deep flush after each
+ *   log read TARGET    replay the log: every record, checked against what
+ *                      the writer generated, and a checksum of the whole
+ *
+ * Layout: a header at offset 0 (magic, bytes used, record count, checksum of
+ * the record checksums), records packed back to back from offset 4096 (no
+ * padding: destinations of every alignment), each a 16-byte record header
+ * (length, sequence number, checksum of the payload) and the payload.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef PAT_PMDK
+#include <libpmem2.h>
+/* libpmem2 1.12.1 declares pmem2_err_to_errno() but does not export it */
+static int err_to_errno(int err)
+{
+	if (err == PMEM2_E_NOSUPP)
+		return ENOTSUP;
+	return err <= PMEM2_E_UNKNOWN ? EINVAL : -err;
+}
+#else
+#include <libpmemflush.h>
+#define err_to_errno pmem2_err_to_errno
+#endif
+
+#define WINDOW		(4UL << 20)
+#define DATA_OFF	4096UL
+#define LOG_MAGIC	"PATLOG1"
+#define MAX_REC		300001
+
+struct log_hdr {
+	char magic[8];
+	uint64_t used;		/* bytes of records from DATA_OFF */
+	uint64_t nrec;
+	uint64_t sum;		/* FNV-1a over the record checksums */
+};
+
+struct rec_hdr {
+	uint32_t len;
+	uint32_t seq;
+	uint64_t csum;		/* FNV-1a of the payload */
+};
+
+static const size_t sizes[] = {
+	1, 7, 16, 63, 64, 100, 255, 256, 257, 511, 1000, 4095, 4096, 4097,
+	10000, 65536, 65539, 300001,
+};
+
+static const struct {
+	unsigned flags;
+	const char *name;
+} modes[] = {
+	{ 0, "default" },
+	{ PMEM2_F_MEM_NONTEMPORAL, "nontemporal" },
+	{ PMEM2_F_MEM_TEMPORAL, "temporal" },
+	{ PMEM2_F_MEM_NODRAIN, "nodrain+drain" },
+	{ PMEM2_F_MEM_NONTEMPORAL | PMEM2_F_MEM_NODRAIN, "nt+nodrain+drain" },
+	{ PMEM2_F_MEM_WC, "wc" },
+	{ PMEM2_F_MEM_WB, "wb" },
+	{ PMEM2_F_MEM_NOFLUSH, "noflush+persist" },
+};
+
+#define NMODES (sizeof(modes) / sizeof(modes[0]))
+
+static const char *const gran_names[] = { "byte", "cache_line", "page" };
+
+static void fail(const char *what, int ret)
+{
+	fprintf(stderr, "log: %s: %d (errno %d): %s\n", what, ret,
+		err_to_errno(ret), pmem2_errormsg());
+	exit(1);
+}
+
+static uint64_t fnv(uint64_t h, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (len--)
+		h = (h ^ *p++) * 0x100000001b3ULL;
+	return h;
+}
+
+#define FNV0 0xcbf29ce484222325ULL
+
+/* the payload of record @seq, @len bytes of a per-record xorshift stream */
+static void payload(unsigned char *buf, size_t len, uint32_t seq)
+{
+	uint64_t x = (seq + 1) * 0x9e3779b97f4a7c15ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		buf[i] = (unsigned char)(x >> 24);
+	}
+}
+
+static struct pmem2_map *map_window(int fd)
+{
+	struct pmem2_config *cfg;
+	struct pmem2_source *src;
+	struct pmem2_map *map;
+	int ret;
+
+	ret = pmem2_source_from_fd(&src, fd);
+	if (ret)
+		fail("pmem2_source_from_fd", ret);
+	ret = pmem2_config_new(&cfg);
+	if (ret)
+		fail("pmem2_config_new", ret);
+	/* PAGE: the coarsest, so a non-DAX file maps too */
+	ret = pmem2_config_set_required_store_granularity(cfg,
+			PMEM2_GRANULARITY_PAGE);
+	if (ret)
+		fail("set_required_store_granularity", ret);
+	ret = pmem2_config_set_length(cfg, WINDOW);
+	if (ret)
+		fail("pmem2_config_set_length", ret);
+	ret = pmem2_map_new(&map, cfg, src);
+	if (ret)
+		fail("pmem2_map_new", ret);
+	pmem2_config_delete(&cfg);
+	pmem2_source_delete(&src);
+	printf("granularity %s\n",
+	       gran_names[pmem2_map_get_store_granularity(map)]);
+	return map;
+}
+
+static void deep_flush(struct pmem2_map *map, void *ptr, size_t len)
+{
+	int ret = pmem2_deep_flush(map, ptr, len);
+
+	if (ret)
+		fail("pmem2_deep_flush", ret);
+}
+
+static int do_write(struct pmem2_map *map)
+{
+	pmem2_memcpy_fn memcpy_fn = pmem2_get_memcpy_fn(map);
+	pmem2_persist_fn persist = pmem2_get_persist_fn(map);
+	pmem2_drain_fn drain = pmem2_get_drain_fn(map);
+	char *base = pmem2_map_get_address(map);
+	struct log_hdr hdr = { .magic = LOG_MAGIC };
+	static unsigned char buf[MAX_REC];
+	size_t i, nsizes = sizeof(sizes) / sizeof(sizes[0]);
+	unsigned pass;
+
+	hdr.sum = FNV0;
+	/* an empty log first: the header alone, durable */
+	memcpy_fn(base, &hdr, sizeof(hdr), 0);
+	deep_flush(map, base, sizeof(hdr));
+
+	/* two passes over the sizes, the modes shifted between them */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < nsizes; i++) {
+			uint32_t seq = (uint32_t)hdr.nrec;
+			unsigned m = (i + pass * 3) % NMODES;
+			unsigned flags = modes[m].flags;
+			struct rec_hdr rh = { .len = (uint32_t)sizes[i],
+					      .seq = seq };
+			char *dst = base + DATA_OFF + hdr.used;
+
+			if (DATA_OFF + hdr.used + sizeof(rh) + rh.len > WINDOW) {
+				fprintf(stderr, "log: window full\n");
+				return 1;
+			}
+			if (rh.len > MAX_REC)
+				return 1;
+			payload(buf, rh.len, seq);
+			rh.csum = fnv(FNV0, buf, rh.len);
+			/* the record: header and payload, then the fences */
+			memcpy_fn(dst, &rh, sizeof(rh), flags | PMEM2_F_MEM_NODRAIN);
+			memcpy_fn(dst + sizeof(rh), buf, rh.len, flags);
+			if (flags & PMEM2_F_MEM_NOFLUSH)
+				persist(dst, sizeof(rh) + rh.len);
+			else if (flags & PMEM2_F_MEM_NODRAIN)
+				drain();
+			deep_flush(map, dst, sizeof(rh) + rh.len);
+
+			/* then make it part of the log */
+			hdr.used += sizeof(rh) + rh.len;
+			hdr.nrec++;
+			hdr.sum = fnv(hdr.sum, &rh.csum, sizeof(rh.csum));
+			memcpy_fn(base + 8, &hdr.used, 24, 0);
+			deep_flush(map, base, sizeof(hdr));
+			printf("append %" PRIu32 " len %" PRIu32
+			       " mode %s csum %016" PRIx64 "\n",
+			       seq, rh.len, modes[m].name, rh.csum);
+		}
+	}
+	printf("records %" PRIu64 " bytes %" PRIu64 " sum %016" PRIx64 "\n",
+	       hdr.nrec, hdr.used, hdr.sum);
+	return 0;
+}
+
+static int do_read(struct pmem2_map *map)
+{
+	const char *base = pmem2_map_get_address(map);
+	static unsigned char want[WINDOW];
+	struct log_hdr hdr;
+	uint64_t off = 0, n = 0, sum = FNV0, all = FNV0;
+	int bad = 0;
+
+	memcpy(&hdr, base, sizeof(hdr));
+	if (memcmp(hdr.magic, LOG_MAGIC, sizeof(hdr.magic))) {
+		printf("no log\n");
+		return 1;
+	}
+	if (hdr.used > WINDOW - DATA_OFF) {
+		printf("bad header: used %" PRIu64 "\n", hdr.used);
+		return 1;
+	}
+	while (off < hdr.used) {
+		struct rec_hdr rh;
+		const unsigned char *p;
+
+		if (hdr.used - off < sizeof(rh)) {
+			printf("truncated record at %" PRIu64 "\n", off);
+			return 1;
+		}
+		memcpy(&rh, base + DATA_OFF + off, sizeof(rh));
+		p = (const unsigned char *)base + DATA_OFF + off + sizeof(rh);
+		if (rh.len > hdr.used - off - sizeof(rh)) {
+			printf("record %" PRIu64 " overruns the log\n", n);
+			return 1;
+		}
+		payload(want, rh.len, rh.seq);
+		printf("record %" PRIu32 " at %" PRIu64 " len %" PRIu32
+		       " csum %016" PRIx64 " head %02x%02x%02x%02x %s\n",
+		       rh.seq, off, rh.len, fnv(FNV0, p, rh.len),
+		       p[0], rh.len > 1 ? p[1] : 0, rh.len > 2 ? p[2] : 0,
+		       rh.len > 3 ? p[3] : 0,
+		       rh.seq == n && rh.csum == fnv(FNV0, p, rh.len) &&
+		       !memcmp(p, want, rh.len) ? "ok" : "BAD");
+		if (rh.seq != n || rh.csum != fnv(FNV0, p, rh.len) ||
+		    memcmp(p, want, rh.len))
+			bad++;
+		sum = fnv(sum, &rh.csum, sizeof(rh.csum));
+		all = fnv(all, p - sizeof(rh), sizeof(rh) + rh.len);
+		off += sizeof(rh) + rh.len;
+		n++;
+	}
+	printf("records %" PRIu64 " bytes %" PRIu64 " sum %016" PRIx64
+	       " %s checksum %016" PRIx64 "\n", n, off, sum,
+	       n == hdr.nrec && sum == hdr.sum ? "ok" : "BAD", all);
+	return bad || n != hdr.nrec || sum != hdr.sum;
+}
+
+int main(int argc, char **argv)
+{
+	struct pmem2_map *map;
+	int fd, rc;
+
+	if (argc != 3 || (strcmp(argv[1], "write") && strcmp(argv[1], "read"))) {
+		fprintf(stderr, "usage: %s write|read TARGET\n", argv[0]);
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	fd = open(argv[2], O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "log: %s: %s\n", argv[2], strerror(errno));
+		return 1;
+	}
+	map = map_window(fd);
+	rc = strcmp(argv[1], "write") ? do_read(map) : do_write(map);
+	rc |= pmem2_map_delete(&map) != 0;
+	close(fd);
+	return rc;
+}
