@@ -130,7 +130,8 @@ int pmem2_config_set_length(struct pmem2_config *cfg, size_t length);
 struct pmem2_map;
 
 /*
- * pmem2_map_new - map the source shared and read-write as @cfg says, and
+ * pmem2_map_new - map the source as @cfg says (shared and read-write
+ * unless pmem2_config_set_sharing/_protection said otherwise), and
  * decide the store granularity (BYTE, CACHE_LINE or PAGE, see
  * libpmemflush(7)) and how pmem2_deep_flush() reaches the device.
  * Errors: PMEM2_E_GRANULARITY_NOT_SET, PMEM2_E_GRANULARITY_NOT_SUPPORTED
@@ -144,7 +145,12 @@ struct pmem2_map;
  * PMEM2_E_NOSUPP (device-dax of a virtio-pmem region without the module:
  * nothing could make its stores durable), PMEM2_E_DAX_REGION_NOT_FOUND (the
  * device went away while the map was registered), -errno (mmap(2), sysfs
- * reads, the REGISTER ioctl, -ENOMEM). No fd of the caller's is kept: the
+ * reads, the REGISTER ioctl, -ENOMEM). With a reservation or sharing:
+ * PMEM2_E_SRC_DEVDAX_PRIVATE, PMEM2_E_LENGTH_OUT_OF_RANGE (does not fit
+ * the reservation), PMEM2_E_ADDRESS_UNALIGNED (reservation address +
+ * offset not a multiple of the source's alignment), PMEM2_E_MAPPING_EXISTS
+ * (that part of the reservation is taken), PMEM2_E_MAP_EXISTS (the range
+ * is already a map). No fd of the caller's is kept: the
  * source's fd may be closed once the map exists.
  */
 int pmem2_map_new(struct pmem2_map **map_ptr, const struct pmem2_config *cfg,
