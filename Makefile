@@ -117,11 +117,12 @@ PATTERN_BINS	= $(PATTERNS:%=$(B)/patterns/%-pmdk) \
 .PHONY: patterns
 patterns: $(PATTERN_BINS)
 
-$(B)/patterns/%-pmdk: selftests/patterns/%.c
+$(B)/patterns/%-pmdk: selftests/patterns/%.c selftests/patterns/pat.h
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) -DPAT_PMDK -o $@ $< -lpmem2 -lpthread
 
-$(B)/patterns/%-pmemflush: selftests/patterns/%.c include/libpmemflush.h lib
+$(B)/patterns/%-pmemflush: selftests/patterns/%.c selftests/patterns/pat.h \
+			   include/libpmemflush.h lib
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) -o $@ $< $(LINK_PMF) -lpthread
 

@@ -16,29 +16,9 @@
  * padding: destinations of every alignment), each a 16-byte record header
  * (length, sequence number, checksum of the payload) and the payload.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+#define PAT_NAME "log"
+#include "pat.h"
 
-#ifdef PAT_PMDK
-#include <libpmem2.h>
-/* libpmem2 1.12.1 declares pmem2_err_to_errno() but does not export it */
-static int err_to_errno(int err)
-{
-	if (err == PMEM2_E_NOSUPP)
-		return ENOTSUP;
-	return err <= PMEM2_E_UNKNOWN ? EINVAL : -err;
-}
-#else
-#include <libpmemflush.h>
-#define err_to_errno pmem2_err_to_errno
-#endif
-
-#define WINDOW		(4UL << 20)
 #define DATA_OFF	4096UL
 #define LOG_MAGIC	"PATLOG1"
 #define MAX_REC		300001
@@ -77,26 +57,6 @@ static const struct {
 
 #define NMODES (sizeof(modes) / sizeof(modes[0]))
 
-static const char *const gran_names[] = { "byte", "cache_line", "page" };
-
-static void fail(const char *what, int ret)
-{
-	fprintf(stderr, "log: %s: %d (errno %d): %s\n", what, ret,
-		err_to_errno(ret), pmem2_errormsg());
-	exit(1);
-}
-
-static uint64_t fnv(uint64_t h, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-
-	while (len--)
-		h = (h ^ *p++) * 0x100000001b3ULL;
-	return h;
-}
-
-#define FNV0 0xcbf29ce484222325ULL
-
 /* the payload of record @seq, @len bytes of a per-record xorshift stream */
 static void payload(unsigned char *buf, size_t len, uint32_t seq)
 {
@@ -109,45 +69,6 @@ static void payload(unsigned char *buf, size_t len, uint32_t seq)
 		x ^= x << 17;
 		buf[i] = (unsigned char)(x >> 24);
 	}
-}
-
-static struct pmem2_map *map_window(int fd)
-{
-	struct pmem2_config *cfg;
-	struct pmem2_source *src;
-	struct pmem2_map *map;
-	int ret;
-
-	ret = pmem2_source_from_fd(&src, fd);
-	if (ret)
-		fail("pmem2_source_from_fd", ret);
-	ret = pmem2_config_new(&cfg);
-	if (ret)
-		fail("pmem2_config_new", ret);
-	/* PAGE: the coarsest, so a non-DAX file maps too */
-	ret = pmem2_config_set_required_store_granularity(cfg,
-			PMEM2_GRANULARITY_PAGE);
-	if (ret)
-		fail("set_required_store_granularity", ret);
-	ret = pmem2_config_set_length(cfg, WINDOW);
-	if (ret)
-		fail("pmem2_config_set_length", ret);
-	ret = pmem2_map_new(&map, cfg, src);
-	if (ret)
-		fail("pmem2_map_new", ret);
-	pmem2_config_delete(&cfg);
-	pmem2_source_delete(&src);
-	printf("granularity %s\n",
-	       gran_names[pmem2_map_get_store_granularity(map)]);
-	return map;
-}
-
-static void deep_flush(struct pmem2_map *map, void *ptr, size_t len)
-{
-	int ret = pmem2_deep_flush(map, ptr, len);
-
-	if (ret)
-		fail("pmem2_deep_flush", ret);
 }
 
 static int do_write(struct pmem2_map *map)
@@ -183,7 +104,7 @@ static int do_write(struct pmem2_map *map)
 			if (rh.len > MAX_REC)
 				return 1;
 			payload(buf, rh.len, seq);
-			rh.csum = fnv(FNV0, buf, rh.len);
+			rh.csum = fnv(buf, rh.len);
 			/* the record: header and payload, then the fences */
 			memcpy_fn(dst, &rh, sizeof(rh), flags | PMEM2_F_MEM_NODRAIN);
 			memcpy_fn(dst + sizeof(rh), buf, rh.len, flags);
@@ -196,7 +117,7 @@ static int do_write(struct pmem2_map *map)
 			/* then make it part of the log */
 			hdr.used += sizeof(rh) + rh.len;
 			hdr.nrec++;
-			hdr.sum = fnv(hdr.sum, &rh.csum, sizeof(rh.csum));
+			hdr.sum = fnv_add(hdr.sum, &rh.csum, sizeof(rh.csum));
 			memcpy_fn(base + 8, &hdr.used, 24, 0);
 			deep_flush(map, base, sizeof(hdr));
 			printf("append %" PRIu32 " len %" PRIu32
@@ -243,16 +164,16 @@ static int do_read(struct pmem2_map *map)
 		payload(want, rh.len, rh.seq);
 		printf("record %" PRIu32 " at %" PRIu64 " len %" PRIu32
 		       " csum %016" PRIx64 " head %02x%02x%02x%02x %s\n",
-		       rh.seq, off, rh.len, fnv(FNV0, p, rh.len),
+		       rh.seq, off, rh.len, fnv(p, rh.len),
 		       p[0], rh.len > 1 ? p[1] : 0, rh.len > 2 ? p[2] : 0,
 		       rh.len > 3 ? p[3] : 0,
-		       rh.seq == n && rh.csum == fnv(FNV0, p, rh.len) &&
+		       rh.seq == n && rh.csum == fnv(p, rh.len) &&
 		       !memcmp(p, want, rh.len) ? "ok" : "BAD");
-		if (rh.seq != n || rh.csum != fnv(FNV0, p, rh.len) ||
+		if (rh.seq != n || rh.csum != fnv(p, rh.len) ||
 		    memcmp(p, want, rh.len))
 			bad++;
-		sum = fnv(sum, &rh.csum, sizeof(rh.csum));
-		all = fnv(all, p - sizeof(rh), sizeof(rh) + rh.len);
+		sum = fnv_add(sum, &rh.csum, sizeof(rh.csum));
+		all = fnv_add(all, p - sizeof(rh), sizeof(rh) + rh.len);
 		off += sizeof(rh) + rh.len;
 		n++;
 	}
@@ -265,20 +186,13 @@ static int do_read(struct pmem2_map *map)
 int main(int argc, char **argv)
 {
 	struct pmem2_map *map;
-	int fd, rc;
+	int fd, rc, writing;
 
-	if (argc != 3 || (strcmp(argv[1], "write") && strcmp(argv[1], "read"))) {
-		fprintf(stderr, "usage: %s write|read TARGET\n", argv[0]);
-		return 2;
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	fd = open(argv[2], O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "log: %s: %s\n", argv[2], strerror(errno));
-		return 1;
-	}
-	map = map_window(fd);
-	rc = strcmp(argv[1], "write") ? do_read(map) : do_write(map);
+	writing = pat_args(argc, argv, 1);
+	fd = pat_open(argv[2]);
+	map = map_window(fd, PMEM2_SHARED, NULL);
+	printf("granularity %s\n", gran_name(map));
+	rc = writing ? do_write(map) : do_read(map);
 	rc |= pmem2_map_delete(&map) != 0;
 	close(fd);
 	return rc;

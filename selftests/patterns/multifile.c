@@ -21,35 +21,14 @@
  * Range i is CHUNK * (1 + i % 2) bytes, CHUNK being 512 KiB rounded up to the
  * sources' alignment; a target must hold the ranges that fall to it.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#ifdef PAT_PMDK
-#include <libpmem2.h>
-/* libpmem2 1.12.1 declares pmem2_err_to_errno() but does not export it */
-static int err_to_errno(int err)
-{
-	if (err == PMEM2_E_NOSUPP)
-		return ENOTSUP;
-	return err <= PMEM2_E_UNKNOWN ? EINVAL : -err;
-}
-#else
-#include <libpmemflush.h>
-#define err_to_errno pmem2_err_to_errno
-#endif
+#define PAT_NAME "multifile"
+#include "pat.h"
 
 #define NMAPS		4
 #define MAXT		NMAPS
 #define PAGE		4096UL
 #define END_MARK	"ENDOFMAP"
 #define ALIAS_MARK	"ALIAS-WRITTEN-BY-MAP-4"
-
-static const char *const gran_names[] = { "byte", "cache_line", "page" };
 
 struct range {
 	int t;			/* target index */
@@ -64,13 +43,6 @@ static size_t chunk;
 static struct range r[NMAPS + 1];	/* the last: the extra map */
 static int failed;
 
-static void fail(const char *what, int ret)
-{
-	fprintf(stderr, "multifile: %s: %d (errno %d): %s\n", what, ret,
-		err_to_errno(ret), pmem2_errormsg());
-	exit(1);
-}
-
 /* an expected result: print it, count a mismatch */
 static void expect(const char *what, int ret, int want)
 {
@@ -80,16 +52,6 @@ static void expect(const char *what, int ret, int want)
 			want, pmem2_errormsg());
 		failed = 1;
 	}
-}
-
-static uint64_t fnv(const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	while (len--)
-		h = (h ^ *p++) * 0x100000001b3ULL;
-	return h;
 }
 
 static int map_range(struct range *x, struct pmem2_vm_reservation *rsv,
@@ -157,14 +119,6 @@ static void fill_expected(unsigned char *buf, int i, size_t len)
 		memcpy(buf + 200, ALIAS_MARK, strlen(ALIAS_MARK));
 }
 
-static void deep_flush(struct pmem2_map *map, void *ptr, size_t len)
-{
-	int ret = pmem2_deep_flush(map, ptr, len);
-
-	if (ret)
-		fail("pmem2_deep_flush", ret);
-}
-
 static int do_write(void)
 {
 	struct pmem2_vm_reservation *rsv;
@@ -216,7 +170,7 @@ static int do_write(void)
 		       r[i].off / chunk, r[i].len / chunk, r[i].roff / chunk,
 		       a == raddr + r[i].roff ? "address ok" : "ADDRESS",
 		       pmem2_map_get_size(r[i].map) == r[i].len ? "ok" : "WRONG",
-		       gran_names[pmem2_map_get_store_granularity(r[i].map)]);
+		       gran_name(r[i].map));
 		if (a != raddr + r[i].roff ||
 		    pmem2_map_get_size(r[i].map) != r[i].len)
 			failed = 1;
@@ -387,24 +341,13 @@ static int do_read(void)
 int main(int argc, char **argv)
 {
 	size_t align, used[MAXT] = { 0 }, roff;
-	int i, fd, ret;
+	int i, fd, ret, writing;
 
-	if (argc < 3 || argc - 2 > MAXT ||
-	    (strcmp(argv[1], "write") && strcmp(argv[1], "read"))) {
-		fprintf(stderr, "usage: %s write|read TARGET [TARGET...] (at most %d)\n",
-			argv[0], MAXT);
-		return 2;
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	writing = pat_args(argc, argv, MAXT);
 	ntargets = argc - 2;
 	chunk = 512UL << 10;
 	for (i = 0; i < ntargets; i++) {
-		fd = open(argv[i + 2], O_RDWR | O_CLOEXEC);
-		if (fd < 0) {
-			fprintf(stderr, "multifile: %s: %s\n", argv[i + 2],
-				strerror(errno));
-			return 1;
-		}
+		fd = pat_open(argv[i + 2]);
 		/* the fd stays open while the source lives */
 		ret = pmem2_source_from_fd(&srcs[i], fd);
 		if (ret)
@@ -435,7 +378,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	ret = strcmp(argv[1], "write") ? do_read() : do_write();
+	ret = writing ? do_write() : do_read();
 	for (i = 0; i < ntargets; i++) {
 		pmem2_source_get_fd(srcs[i], &fd);
 		pmem2_source_delete(&srcs[i]);

@@ -21,31 +21,12 @@
  * Layout (first 4 MiB of TARGET): header at 0, log entries from 4096, the
  * state area (STATE bytes) at 64 KiB.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#ifdef PAT_PMDK
-#include <libpmem2.h>
-/* libpmem2 1.12.1 declares pmem2_err_to_errno() but does not export it */
-static int err_to_errno(int err)
-{
-	if (err == PMEM2_E_NOSUPP)
-		return ENOTSUP;
-	return err <= PMEM2_E_UNKNOWN ? EINVAL : -err;
-}
-#else
-#include <libpmemflush.h>
-#define err_to_errno pmem2_err_to_errno
-#endif
+#define PAT_NAME "redo"
+#include "pat.h"
 
-#define WINDOW		(4UL << 20)
 #define REDO_MAGIC	"PATREDO"
 #define LOG_OFF		4096UL
 #define LOG_MAX		(60UL << 10)
@@ -77,25 +58,6 @@ struct tx {
 	size_t bytes;
 	uint64_t nent;
 };
-
-static const char *const gran_names[] = { "byte", "cache_line", "page" };
-
-static void fail(const char *what, int ret)
-{
-	fprintf(stderr, "redo: %s: %d (errno %d): %s\n", what, ret,
-		err_to_errno(ret), pmem2_errormsg());
-	exit(1);
-}
-
-static uint64_t fnv(const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	while (len--)
-		h = (h ^ *p++) * 0x100000001b3ULL;
-	return h;
-}
 
 static void tx_add(struct tx *t, uint32_t op, uint64_t off, uint32_t len,
 		   uint64_t arg)
@@ -208,48 +170,6 @@ static int apply(unsigned char *state, const void *log_area, size_t bytes,
 	return 0;
 }
 
-static struct pmem2_map *map_window(int fd, enum pmem2_sharing_type sharing,
-				    int *err)
-{
-	struct pmem2_config *cfg;
-	struct pmem2_source *src;
-	struct pmem2_map *map = NULL;
-	int ret;
-
-	ret = pmem2_source_from_fd(&src, fd);
-	if (ret)
-		fail("pmem2_source_from_fd", ret);
-	ret = pmem2_config_new(&cfg);
-	if (ret)
-		fail("pmem2_config_new", ret);
-	ret = pmem2_config_set_required_store_granularity(cfg,
-			PMEM2_GRANULARITY_PAGE);
-	if (ret)
-		fail("set_required_store_granularity", ret);
-	ret = pmem2_config_set_length(cfg, WINDOW);
-	if (ret)
-		fail("pmem2_config_set_length", ret);
-	ret = pmem2_config_set_sharing(cfg, sharing);
-	if (ret)
-		fail("pmem2_config_set_sharing", ret);
-	ret = pmem2_map_new(&map, cfg, src);
-	if (ret && !err)
-		fail("pmem2_map_new", ret);
-	if (err)
-		*err = ret;
-	pmem2_config_delete(&cfg);
-	pmem2_source_delete(&src);
-	return map;
-}
-
-static void deep_flush(struct pmem2_map *map, void *ptr, size_t len)
-{
-	int ret = pmem2_deep_flush(map, ptr, len);
-
-	if (ret)
-		fail("pmem2_deep_flush", ret);
-}
-
 /* write @t to the log and mark it committed, through the shared map */
 static void commit(struct pmem2_map *map, const struct memfns *fns,
 		   const struct tx *t, uint64_t txid)
@@ -336,7 +256,7 @@ static int do_write(int fd, const char *path)
 	fns.memmove_fn = pmem2_get_memmove_fn(map);
 	fns.memset_fn = pmem2_get_memset_fn(map);
 	printf("shared map granularity %s\n",
-	       gran_names[pmem2_map_get_store_granularity(map)]);
+	       gran_name(map));
 
 	/* the initial state and an empty log, durable */
 	state = (unsigned char *)base + STATE_OFF;
@@ -368,7 +288,7 @@ static int do_write(int fd, const char *path)
 		fail("pmem2_map_new(PMEM2_PRIVATE)", ret);
 	} else {
 		printf(" granularity %s\n",
-		       gran_names[pmem2_map_get_store_granularity(priv)]);
+		       gran_name(priv));
 		pfns.memmove_fn = pmem2_get_memmove_fn(priv);
 		pfns.memset_fn = pmem2_get_memset_fn(priv);
 		pstate = (unsigned char *)pmem2_map_get_address(priv) + STATE_OFF;
@@ -463,19 +383,11 @@ static int do_read(int fd)
 
 int main(int argc, char **argv)
 {
-	int fd, rc;
+	int fd, rc, writing;
 
-	if (argc != 3 || (strcmp(argv[1], "write") && strcmp(argv[1], "read"))) {
-		fprintf(stderr, "usage: %s write|read TARGET\n", argv[0]);
-		return 2;
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	fd = open(argv[2], O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "redo: %s: %s\n", argv[2], strerror(errno));
-		return 1;
-	}
-	rc = strcmp(argv[1], "write") ? do_read(fd) : do_write(fd, argv[2]);
+	writing = pat_args(argc, argv, 1);
+	fd = pat_open(argv[2]);
+	rc = writing ? do_write(fd, argv[2]) : do_read(fd);
 	close(fd);
 	return rc;
 }

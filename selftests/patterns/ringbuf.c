@@ -16,31 +16,12 @@
  * tail at 128 (a cache line each), NSLOTS slots of SLOT bytes from 4096,
  * each a 16-byte header (length, sequence number, checksum) and payload.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
-#ifdef PAT_PMDK
-#include <libpmem2.h>
-/* libpmem2 1.12.1 declares pmem2_err_to_errno() but does not export it */
-static int err_to_errno(int err)
-{
-	if (err == PMEM2_E_NOSUPP)
-		return ENOTSUP;
-	return err <= PMEM2_E_UNKNOWN ? EINVAL : -err;
-}
-#else
-#include <libpmemflush.h>
-#define err_to_errno pmem2_err_to_errno
-#endif
+#define PAT_NAME "ringbuf"
+#include "pat.h"
 
-#define WINDOW		(4UL << 20)
 #define RING_MAGIC	"PATRING"
 #define NSLOTS		64
 #define SLOT		512
@@ -72,25 +53,6 @@ struct consumer {
 	struct ring *r;
 	uint64_t count, sum, bad;
 };
-
-static const char *const gran_names[] = { "byte", "cache_line", "page" };
-
-static void fail(const char *what, int ret)
-{
-	fprintf(stderr, "ringbuf: %s: %d (errno %d): %s\n", what, ret,
-		err_to_errno(ret), pmem2_errormsg());
-	exit(1);
-}
-
-static uint64_t fnv(const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	while (len--)
-		h = (h ^ *p++) * 0x100000001b3ULL;
-	return h;
-}
 
 /* message @seq: its length (0..SLOT-16, both ends included) and bytes */
 static uint32_t msg_len(uint32_t seq)
@@ -185,35 +147,13 @@ static void *consumer(void *arg)
 
 static void map_ring(struct ring *r, int fd)
 {
-	struct pmem2_config *cfg;
-	struct pmem2_source *src;
-	int ret;
-
-	ret = pmem2_source_from_fd(&src, fd);
-	if (ret)
-		fail("pmem2_source_from_fd", ret);
-	ret = pmem2_config_new(&cfg);
-	if (ret)
-		fail("pmem2_config_new", ret);
-	ret = pmem2_config_set_required_store_granularity(cfg,
-			PMEM2_GRANULARITY_PAGE);
-	if (ret)
-		fail("set_required_store_granularity", ret);
-	ret = pmem2_config_set_length(cfg, WINDOW);
-	if (ret)
-		fail("pmem2_config_set_length", ret);
-	ret = pmem2_map_new(&r->map, cfg, src);
-	if (ret)
-		fail("pmem2_map_new", ret);
-	pmem2_config_delete(&cfg);
-	pmem2_source_delete(&src);
+	r->map = map_window(fd, PMEM2_SHARED, NULL);
 	r->memcpy_fn = pmem2_get_memcpy_fn(r->map);
 	r->persist = pmem2_get_persist_fn(r->map);
 	r->base = pmem2_map_get_address(r->map);
 	r->head = (uint64_t *)(r->base + 64);
 	r->tail = (uint64_t *)(r->base + 128);
-	printf("granularity %s\n",
-	       gran_names[pmem2_map_get_store_granularity(r->map)]);
+	printf("granularity %s\n", gran_name(r->map));
 }
 
 static int do_write(struct ring *r)
@@ -223,14 +163,12 @@ static int do_write(struct ring *r)
 	struct consumer c[NCONSUMERS];
 	uint64_t count = 0, sum = 0, bad = 0, n;
 	pthread_t pt, ct[NCONSUMERS];
-	int i, ret;
+	int i;
 
 	/* an empty ring: head and tail 0, then the parameters */
 	memset_fn(r->base + 64, 0, 128, 0);
 	r->memcpy_fn(r->base, &p, sizeof(p), 0);
-	ret = pmem2_deep_flush(r->map, r->base, 4096);
-	if (ret)
-		fail("pmem2_deep_flush", ret);
+	deep_flush(r->map, r->base, 4096);
 
 	for (i = 0; i < NCONSUMERS; i++) {
 		c[i] = (struct consumer){ .r = r };
@@ -246,9 +184,7 @@ static int do_write(struct ring *r)
 		sum += c[i].sum;
 		bad += c[i].bad;
 	}
-	ret = pmem2_deep_flush(r->map, r->base, SLOTS_OFF + NSLOTS * SLOT);
-	if (ret)
-		fail("pmem2_deep_flush", ret);
+	deep_flush(r->map, r->base, SLOTS_OFF + NSLOTS * SLOT);
 
 	/* what the consumers should have seen */
 	{
@@ -307,20 +243,12 @@ static int do_read(struct ring *r)
 int main(int argc, char **argv)
 {
 	struct ring r;
-	int fd, rc;
+	int fd, rc, writing;
 
-	if (argc != 3 || (strcmp(argv[1], "write") && strcmp(argv[1], "read"))) {
-		fprintf(stderr, "usage: %s write|read TARGET\n", argv[0]);
-		return 2;
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	fd = open(argv[2], O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "ringbuf: %s: %s\n", argv[2], strerror(errno));
-		return 1;
-	}
+	writing = pat_args(argc, argv, 1);
+	fd = pat_open(argv[2]);
 	map_ring(&r, fd);
-	rc = strcmp(argv[1], "write") ? do_read(&r) : do_write(&r);
+	rc = writing ? do_write(&r) : do_read(&r);
 	rc |= pmem2_map_delete(&r.map) != 0;
 	close(fd);
 	return rc;

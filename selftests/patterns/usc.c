@@ -17,30 +17,11 @@
  *
  * Layout (first 4 MiB of TARGET): the header at 0, the "work" at 4096.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
-#ifdef PAT_PMDK
-#include <libpmem2.h>
-/* libpmem2 1.12.1 declares pmem2_err_to_errno() but does not export it */
-static int err_to_errno(int err)
-{
-	if (err == PMEM2_E_NOSUPP)
-		return ENOTSUP;
-	return err <= PMEM2_E_UNKNOWN ? EINVAL : -err;
-}
-#else
-#include <libpmemflush.h>
-#define err_to_errno pmem2_err_to_errno
-#endif
+#define PAT_NAME "usc"
+#include "pat.h"
 
-#define WINDOW		(4UL << 20)
 #define USC_MAGIC	"PATUSC1"
 #define ID_MAX		1024
 
@@ -60,13 +41,6 @@ struct ident {
 	uint64_t usc;
 	char id[ID_MAX];
 };
-
-static void fail(const char *what, int ret)
-{
-	fprintf(stderr, "usc: %s: %d (errno %d): %s\n", what, ret,
-		err_to_errno(ret), pmem2_errormsg());
-	exit(1);
-}
 
 /* the device id and USC of @src, printed */
 static void identify(struct pmem2_source *src, struct ident *d)
@@ -108,37 +82,6 @@ static void identify(struct pmem2_source *src, struct ident *d)
 		       err_to_errno(d->usc_ret));
 	else
 		printf("device_usc %" PRIu64 "\n", d->usc);
-}
-
-static struct pmem2_map *map_window(struct pmem2_source *src)
-{
-	struct pmem2_config *cfg;
-	struct pmem2_map *map;
-	int ret;
-
-	ret = pmem2_config_new(&cfg);
-	if (ret)
-		fail("pmem2_config_new", ret);
-	ret = pmem2_config_set_required_store_granularity(cfg,
-			PMEM2_GRANULARITY_PAGE);
-	if (ret)
-		fail("set_required_store_granularity", ret);
-	ret = pmem2_config_set_length(cfg, WINDOW);
-	if (ret)
-		fail("pmem2_config_set_length", ret);
-	ret = pmem2_map_new(&map, cfg, src);
-	if (ret)
-		fail("pmem2_map_new", ret);
-	pmem2_config_delete(&cfg);
-	return map;
-}
-
-static void deep_flush(struct pmem2_map *map, void *ptr, size_t len)
-{
-	int ret = pmem2_deep_flush(map, ptr, len);
-
-	if (ret)
-		fail("pmem2_deep_flush", ret);
 }
 
 static void set_in_use(struct pmem2_map *map, uint64_t v)
@@ -226,24 +169,16 @@ int main(int argc, char **argv)
 	struct pmem2_source *src;
 	struct pmem2_map *map;
 	struct ident d;
-	int fd, ret, rc;
+	int fd, ret, rc, writing;
 
-	if (argc != 3 || (strcmp(argv[1], "write") && strcmp(argv[1], "read"))) {
-		fprintf(stderr, "usage: %s write|read TARGET\n", argv[0]);
-		return 2;
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	fd = open(argv[2], O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "usc: %s: %s\n", argv[2], strerror(errno));
-		return 1;
-	}
+	writing = pat_args(argc, argv, 1);
+	fd = pat_open(argv[2]);
 	ret = pmem2_source_from_fd(&src, fd);
 	if (ret)
 		fail("pmem2_source_from_fd", ret);
 	identify(src, &d);
-	map = map_window(src);
-	rc = strcmp(argv[1], "write") ? do_read(map, &d) : do_write(map, &d);
+	map = map_window_src(src, PMEM2_SHARED, NULL);
+	rc = writing ? do_write(map, &d) : do_read(map, &d);
 	rc |= pmem2_map_delete(&map) != 0;
 	pmem2_source_delete(&src);
 	close(fd);
