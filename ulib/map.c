@@ -176,10 +176,10 @@ static void pmf_persist_fence(const void *ptr, size_t size)
 /*
  * Source size and alignment; files are sized now, they may have grown. The
  * fd is checked as libpmem2 does: closed since the source was made is
- * PMEM2_E_INVALID_FILE_HANDLE.
+ * PMEM2_E_INVALID_FILE_HANDLE. pmem2_source_size() is this too.
  */
-static int pmf_source_bounds(const struct pmem2_source *src, size_t *size,
-			     size_t *align)
+int pmf_source_bounds(const struct pmem2_source *src, size_t *size,
+		      size_t *align)
 {
 	struct stat st;
 
@@ -196,6 +196,10 @@ static int pmf_source_bounds(const struct pmem2_source *src, size_t *size,
 		*align = src->align;
 		return 0;
 	}
+	if (st.st_size < 0)
+		return pmf_err(PMEM2_E_INVALID_FILE_HANDLE,
+			       "the kernel says the file's size is %lld",
+			       (long long)st.st_size);
 	*size = (size_t)st.st_size;
 	*align = pmf_page_size();
 	return 0;

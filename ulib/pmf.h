@@ -336,6 +336,13 @@ int pmf_maps_for_range(const void *ptr, size_t size,
 		       int (*fn)(struct pmem2_map *map, const void *p,
 				 size_t len));
 
+/*
+ * map.c: the source's size (files: now) and the alignment of a map's
+ * offset and length; 0 or the library's error with the message set
+ */
+int pmf_source_bounds(const struct pmem2_source *src, size_t *size,
+		      size_t *align);
+
 /* granularity as libpmem2 decides it; force: PMEM2_FORCE_GRANULARITY */
 enum pmem2_granularity pmf_min_granularity(bool map_sync, bool eadr,
 					   const char *force);

@@ -60,26 +60,10 @@ PMF_EXPORT int pmem2_source_get_fd(const struct pmem2_source *src, int *fd)
  */
 PMF_EXPORT int pmem2_source_size(const struct pmem2_source *src, size_t *size)
 {
-	struct stat st;
+	size_t align;
 
 	pmf_err_clear();
-	if (src->ftype == PMF_FTYPE_ANON) {
-		*size = src->size;
-		return 0;
-	}
-	if (fstat(src->fd, &st))
-		return pmf_err(errno == EBADF ? PMEM2_E_INVALID_FILE_HANDLE :
-			       -errno, "fstat: %s", strerror(errno));
-	if (src->ftype == PMF_FTYPE_DEVDAX) {
-		*size = src->size;
-		return 0;
-	}
-	if (st.st_size < 0)
-		return pmf_err(PMEM2_E_INVALID_FILE_HANDLE,
-			       "the kernel says the file's size is %lld",
-			       (long long)st.st_size);
-	*size = (size_t)st.st_size;
-	return 0;
+	return pmf_source_bounds(src, size, &align);
 }
 
 /* no fstat here, as in libpmem2: a closed fd does not change the answer */
