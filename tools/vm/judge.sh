@@ -23,9 +23,17 @@ elif [ "$(cat "$out/rc")" != 0 ]; then
 fi
 
 # A panic or hang leaves no dmesg file, so also scan the serial console.
-pat='WARNING:|BUG:|Oops|kernel BUG at|general protection fault|refcount_t:|list_add corruption|list_del corruption|UBSAN:|KASAN:|Call Trace:|hung_task|blocked for more than'
+# The sanitizer kernel's reports all match too: KASAN, KFENCE and sleeping in
+# atomic context say "BUG:", lockdep "WARNING: possible ..." or "INFO:",
+# UBSAN "UBSAN:", debugobjects "ODEBUG:".
+pat='WARNING:|BUG:|Oops|kernel BUG at|general protection fault|refcount_t:|list_add corruption|list_del corruption|UBSAN:|KASAN:|KFENCE:|ODEBUG:|INFO: |Call Trace:|hung_task|blocked for more than'
 hits=$(cat "$out/dmesg" "$out/console" 2>/dev/null | grep -E "$pat")
 [ -n "$hits" ] && fail "guest kernel log reports:" && echo "$hits" | head -n 20 | sed 's/^/  /'
+# kmemleak's scan at the end of the boot (tools/vm/init)
+if [ -s "$out/kmemleak" ]; then
+	fail "kmemleak: $(grep -c '^unreferenced object' "$out/kmemleak") unreferenced object(s):"
+	head -n 30 "$out/kmemleak" | sed 's/^/  /'
+fi
 
 if [ -f "$out/tainted" ]; then
 	t=$(cat "$out/tainted")

@@ -17,10 +17,13 @@ cp /bin/busybox "$tmp/bin/busybox"
 ln -s busybox "$tmp/bin/sh"
 install -m 0755 "$here/init" "$tmp/init"
 
-# busybox insmod cannot read compressed modules (6.12 ships .ko.xz)
+# busybox insmod cannot read compressed modules (6.12 ships .ko.xz).
+# PMF_MODROOT: a module tree outside /lib/modules (the sanitizer kernel, which
+# has all three built in)
 n=0
 for m in virtio_pci 9pnet_virtio 9p; do
-	modprobe -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+	modprobe ${PMF_MODROOT:+-d "$PMF_MODROOT"} -S "$kver" --show-depends "$m" |
+		awk '$1 == "insmod" { print $2 }'
 done | awk '!seen[$0]++' | while read -r ko; do
 	n=$((n + 1))
 	dst=$(printf '%s/modules/%02d-%s' "$tmp" "$n" "$(basename "${ko%.xz}")")

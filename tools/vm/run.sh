@@ -25,6 +25,32 @@ src=$(cd "$here/../.." && pwd)
 build=${PMF_BUILD:-$(realpath -m "$here/../../build")}
 initrd=$build/initramfs-$kver.cpio.gz
 timeout=${PMF_VM_TIMEOUT:-2400}
+kimg=/boot/vmlinuz-$kver
+smp=${PMF_VM_SMP:-2}
+ram=1G
+mtype=pc
+append=
+case "$kver" in
+*-pmfdebug)
+	# the sanitizer kernel of tools/debug-kernel.sh; the guest binds its
+	# module tree over the host's /lib/modules/$kver
+	dbg=$("$src/tools/debug-kernel.sh" --path)
+	[ -f "$dbg/done" ] || { echo "vm: $dbg is not built (tools/debug-kernel.sh)" >&2; exit 1; }
+	kimg=$dbg/bzImage
+	export PMF_MODROOT=$dbg/root
+	append="pmf_modules=$PMF_MODROOT"
+	# Under TCG it hangs in the RCU-tasks self-tests at boot with two
+	# vCPUs (DESIGN-NOTES); KASAN's shadow and kmemleak want more RAM.
+	smp=1
+	ram=2G
+	# ACPI's interpreter is so slow here that the i440fx _PRT, an AML
+	# loop, hits ACPICA's 30 s loop timeout once per device and leaves
+	# the virtio devices without interrupts ("can't derive routing for
+	# PCI INT A"); q35's _PRT is a constant table. (pci=noacpi avoids the
+	# loop too, but then the kernel misplaces the virtio BARs.)
+	mtype=q35
+	;;
+esac
 
 rm -rf "$out"
 mkdir -p "$out/img"
@@ -38,11 +64,11 @@ mkdir -p "$out/img"
 	printf 'exec bash %q\n' "$script"
 } >"$out/job.sh"
 
-mem=(-m 1G)
+mem=(-m $ram)
 dev=()
 preload=
 if [ "$stack" = qemu ]; then
-	mem=(-m 1G,slots=10,maxmem=6G -machine pc,nvdimm=on,nvdimm-persistence=mem-ctrl)
+	mem=(-m $ram,slots=10,maxmem=6G -machine $mtype,nvdimm=on,nvdimm-persistence=mem-ctrl)
 	# name:size:kind; guest-setup.sh finds each by provider and size
 	i=0
 	for d in nv0:192M:nvdimm nv1:256M:nvdimm nv2:512M:nvdimm nv3:128M:nvdimm nv4:144M:nvdimm \
@@ -65,9 +91,8 @@ fi
 # the host's root, the source tree and the output directory, over 9p
 share=(host / readonly=on src "$src" readonly=on out "$out" "")
 fs=()
-machine=(-machine pc)
+machine=(-machine $mtype)
 pcibus=
-append=
 cpu=max
 if [ "$stack" = cxl ]; then
 	# a pxb-cxl host bridge, a root port and a type-3 device with a label
@@ -79,7 +104,7 @@ if [ "$stack" = cxl ]; then
 	# not requested): with native control 6.12's cxl_pci insists on
 	# event-log interrupts, which QEMU 7.2's cxl-type3 lacks, and fails
 	# to probe ("Failed to get interrupt for event Info log").
-	append=pcie_ports=compat
+	append+=" pcie_ports=compat"
 	# 6.12 commits a CXL region only where it can invalidate CPU caches by
 	# physical range, which it assumes no hypervisor offers
 	# (cpu_cache_has_invalidate_memregion()): hide the CPUID bit; under
@@ -105,10 +130,10 @@ echo "vm: booting $kver ($stack) for $(basename "$script")"
 start=$(date +%s)
 rc=0
 LD_PRELOAD=$preload timeout --foreground -k 10 "$timeout" \
-	qemu-system-x86_64 -accel tcg -cpu "$cpu" -smp "${PMF_VM_SMP:-2}" "${mem[@]}" \
+	qemu-system-x86_64 -accel tcg -cpu "$cpu" -smp "$smp" "${mem[@]}" \
 	-nographic -no-reboot -nodefaults -serial "file:$out/console" \
-	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 loglevel=4 pmf_out=$out pmf_src=$src $append" \
+	-kernel "$kimg" -initrd "$initrd" \
+	-append "console=ttyS0 panic=-1 loglevel=4 pmf_out=$out pmf_src=$src $append ${PMF_VM_APPEND:-}" \
 	"${machine[@]}" "${fs[@]}" "${dev[@]}" </dev/null || rc=$?
 echo "vm: guest ran $(( $(date +%s) - start ))s, qemu exit $rc"
 [ "$rc" -eq 124 ] && echo "vm: timed out after ${timeout}s" >>"$out/judge-notes"
