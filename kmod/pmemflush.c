@@ -1015,18 +1015,27 @@ static int pmemflush_ioctl_flush(struct pmemflush_ctx *ctx, void __user *argp)
 	return rc;
 }
 
-static u32 pmemflush_persistence_domain(struct pmemflush_region *r)
+/*
+ * The region's persistence domain. A region that reports neither hides the
+ * attribute (ENOENT: unknown); a failed allocation is the caller's ENOMEM,
+ * never a wrong answer.
+ */
+static int pmemflush_persistence_domain(struct pmemflush_region *r, u32 *pd)
 {
 	char buf[32];
+	int rc;
 
-	/* the attribute is hidden when the region reports neither */
-	if (pmemflush_sysfs_read(r->dev, "persistence_domain", buf, sizeof(buf)))
-		return PMEMFLUSH_PERSIST_UNKNOWN;
+	*pd = PMEMFLUSH_PERSIST_UNKNOWN;
+	rc = pmemflush_sysfs_read(r->dev, "persistence_domain", buf, sizeof(buf));
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc)
+		return 0;
 	if (sysfs_streq(buf, "cpu_cache"))
-		return PMEMFLUSH_PERSIST_CPU_CACHE;
-	if (sysfs_streq(buf, "memory_controller"))
-		return PMEMFLUSH_PERSIST_MEMORY_CONTROLLER;
-	return PMEMFLUSH_PERSIST_UNKNOWN;
+		*pd = PMEMFLUSH_PERSIST_CPU_CACHE;
+	else if (sysfs_streq(buf, "memory_controller"))
+		*pd = PMEMFLUSH_PERSIST_MEMORY_CONTROLLER;
+	return 0;
 }
 
 /*
@@ -1036,14 +1045,17 @@ static u32 pmemflush_persistence_domain(struct pmemflush_region *r)
  * the module's sysfs mount, as persistence_domain is, so the bus device's
  * struct is never dereferenced here (device_del() of the region drops its
  * reference on the parent, in 6.1 and 6.12) and a bus going away makes the
- * open fail rather than show() run late.
+ * open fail rather than show() run late. 1 or 0, or -ENOMEM.
  */
-static bool pmemflush_region_cxl(struct pmemflush_region *r)
+static int pmemflush_region_cxl(struct pmemflush_region *r)
 {
 	char buf[16];
+	int rc;
 
-	return !pmemflush_sysfs_read(r->dev, "../provider", buf, sizeof(buf)) &&
-	       sysfs_streq(buf, "CXL");
+	rc = pmemflush_sysfs_read(r->dev, "../provider", buf, sizeof(buf));
+	if (rc == -ENOMEM)
+		return rc;
+	return !rc && sysfs_streq(buf, "CXL");
 }
 
 /* does a DAX mapping of @t accept MAP_SYNC? */
@@ -1081,7 +1093,9 @@ static int pmemflush_ioctl_query(struct pmemflush_ctx *ctx, void __user *argp)
 	pmemflush_live_exit(t, cookie);
 	arg.region_id = t->region->id;
 	arg.has_flush = t->region->has_flush;
-	arg.persistence_domain = pmemflush_persistence_domain(t->region);
+	rc = pmemflush_persistence_domain(t->region, &arg.persistence_domain);
+	if (rc)
+		goto out;
 	arg.target_kind = t->kind;
 	arg.target_size = pmemflush_target_size(t, file);
 	arg.out_flags = 0;
@@ -1089,7 +1103,10 @@ static int pmemflush_ioctl_query(struct pmemflush_ctx *ctx, void __user *argp)
 		arg.out_flags |= PMEMFLUSH_REGION_ASYNC;
 	if (pmemflush_dax_sync(t))
 		arg.out_flags |= PMEMFLUSH_DAX_SYNC;
-	if (pmemflush_region_cxl(t->region))
+	rc = pmemflush_region_cxl(t->region);
+	if (rc < 0)
+		goto out;
+	if (rc)
 		arg.out_flags |= PMEMFLUSH_REGION_CXL;
 	rc = pmemflush_copy_out(argp, &arg, sizeof(arg), usize);
 out:
