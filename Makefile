@@ -32,9 +32,15 @@ SELFTESTS := pmemflush_dev_test pmemflush_flush_test pmemflush_kapi_test \
 	     pmemflush_register.qemu pmemflush_register.nfit_test \
 	     libpmemflush_vm.qemu libpmemflush_vm.nfit_test pmemflush_cxl.cxl \
 	     pmemflush_cmd.qemu pmemflush_cmd.nfit_test pmemflush_cmd.cxl \
-	     pmem2_patterns.qemu
+	     pmem2_patterns.qemu pmemflush_soak.qemu pmemflush_fuzz.qemu
 SELFTEST_BINS = $(SELFTESTS:%=$(B)/selftests/%)
 SELFTEST_CC = $(CC) $(UCFLAGS) -isystem $(KSRC61)/tools/testing/selftests
+# the ioctl tests again as 32-bit programs (compat_ioctl): NAME_m32_test from
+# NAME_test.c, pmemflush_register_m32.STACK from pmemflush_register.c
+SELFTESTS += pmemflush_abi_test pmemflush_abi_m32_test pmemflush_dev_m32_test \
+	     pmemflush_flush_m32_test pmemflush_register_m32.qemu
+# systematic fault injection (fail-nth), for the sanitizer kernel
+SELFTESTS += pmemflush_fault-injection.qemu
 
 .PHONY: all deps module userspace selftests ksrc lint check demo clean install \
 	lib hosttests install-module install-lib compat benchprogs bench deb check-packages \
@@ -77,6 +83,32 @@ $(B)/selftests/pmemflush_register.%: selftests/pmemflush_register.c selftests/*.
 	@mkdir -p $(dir $@)
 	$(SELFTEST_CC) -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< -lkmod \
 		-lpthread
+
+$(B)/selftests/%_m32_test: selftests/%_test.c selftests/*.h \
+		include/uapi/linux/pmemflush.h
+	@mkdir -p $(dir $@)
+	$(SELFTEST_CC) -m32 -o $@ $< -lkmod -lpthread
+
+$(B)/selftests/pmemflush_register_m32.%: selftests/pmemflush_register.c \
+		selftests/*.h include/uapi/linux/pmemflush.h
+	@mkdir -p $(dir $@)
+	$(SELFTEST_CC) -m32 -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< \
+		-lkmod -lpthread
+
+$(B)/selftests/pmemflush_fault-injection.%: selftests/pmemflush_fault.c \
+		selftests/*.h include/uapi/linux/pmemflush.h
+	@mkdir -p $(dir $@)
+	$(SELFTEST_CC) -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< -lkmod
+
+$(B)/selftests/pmemflush_soak.%: selftests/pmemflush_soak.c selftests/*.h \
+		include/uapi/linux/pmemflush.h
+	@mkdir -p $(dir $@)
+	$(SELFTEST_CC) -o $@ $< -lkmod -lpthread
+
+$(B)/selftests/pmemflush_fuzz.%: selftests/pmemflush_fuzz.c selftests/*.h \
+		include/uapi/linux/pmemflush.h
+	@mkdir -p $(dir $@)
+	$(SELFTEST_CC) -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< -lpthread
 
 # linked against the library in build/, found there at run time
 LINK_PMF = -L$(B)/ulib -Wl,-rpath,$(B)/ulib -lpmemflush

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <libkmod.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,7 +121,7 @@ static inline long long pmf_register_addr(int dev, const void *addr,
 {
 	struct pmemflush_register arg = {
 		.size = sizeof(arg), .flags = PMEMFLUSH_BY_ADDR,
-		.addr = (__u64)(unsigned long)addr, .length = length,
+		.addr = (__u64)(uintptr_t)addr, .length = length,
 	};
 
 	if (ioctl(dev, PMEMFLUSH_REGISTER, &arg))

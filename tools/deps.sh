@@ -13,6 +13,8 @@ pkgs=(
 	libkmod-dev libpmem2-dev
 	sparse cppcheck python3 gnuplot-nox
 	debhelper dh-dkms dkms dpkg-dev lintian
+	# the ioctl selftests built with -m32 (compat_ioctl), and their libkmod
+	gcc-multilib libkmod-dev:i386
 )
 
 missing=()
@@ -26,5 +28,17 @@ sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+# packages of a foreign architecture (name:arch) need it enabled before update
+for a in $(printf '%s\n' "${missing[@]}" | sed -n 's/.*:\([a-z0-9]*\)$/\1/p' | sort -u); do
+	[ "$a" = "$(dpkg --print-architecture)" ] && continue
+	dpkg --print-foreign-architectures | grep -qx "$a" ||
+		$sudo dpkg --add-architecture "$a"
+done
+# one stale index (a mirror mid-sync) need not stop the install
+$sudo apt-get update -q || echo "deps: apt-get update failed, using the indexes it got"
+# Multi-Arch: same libraries must have one version in every architecture: when
+# the candidates differ (one architecture's security index is missing), take
+# both from the point release
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+	$sudo apt-get install -y -q --no-install-recommends \
+		-t "$(. /etc/os-release && echo "$VERSION_CODENAME")" "${missing[@]}"
