@@ -37,7 +37,9 @@ fi
 # 300,000 on the sanitizer kernel, where an ioctl costs 55 times as much
 # (1,000,000 took 583 s there, too long for make check's hour)
 debug_only='/pmemflush_(soak|fault-injection)[^/]*$'
-not_debug='/(libpmemflush_vm|pmem2_patterns|pmemflush_cmd|pmemflush_cxl)[^/]*$'
+# (and the -m32 builds, which test compat_ioctl on the Debian kernels: about
+# 200 s of a debug boot)
+not_debug='/(libpmemflush_vm|pmem2_patterns|pmemflush_cmd|pmemflush_cxl)[^/]*$|_m32'
 
 if [ -z "${PMF_VM_ONLY:-}" ]; then
 echo "== lint"
