@@ -1,6 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Boot the Debian kernel KVER once under QEMU (TCG) and run one guest script.
+# A KVER ending in -pmfdebug is the sanitizer kernel of tools/debug-kernel.sh
+# (one vCPU, q35, its own module tree). PMF_VM_SMP sets the vCPUs of the
+# others; PMF_VM_APPEND adds kernel parameters, for experiments.
 #
 #   run.sh KVER STACK OUTDIR GUEST_SCRIPT [VAR=VALUE...]
 #
