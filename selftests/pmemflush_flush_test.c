@@ -19,6 +19,7 @@ FIXTURE(flush)
 	int dev;
 	int target;
 	__u64 size;
+	char node[64];	/* the device-dax node's twin */
 };
 
 FIXTURE_SETUP(flush)
@@ -28,8 +29,11 @@ FIXTURE_SETUP(flush)
 	self->dev = open(PMEMFLUSH_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->dev);
 	ASSERT_NE(NULL, pmf_devdax_path());
-	self->target = open(pmf_devdax_path(), O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->target) TH_LOG("%s: %s", pmf_devdax_path(), strerror(errno));
+	/* some tests remove the device under it: see pmf_own_node() */
+	ASSERT_EQ(0, pmf_own_node(pmf_devdax_path(), self->node,
+				  sizeof(self->node)));
+	self->target = open(self->node, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->target) TH_LOG("%s: %s", self->node, strerror(errno));
 	ASSERT_EQ(0, pmf_query(self->dev, self->target, &q));
 	self->size = q.target_size;
 	ASSERT_LT(4096, self->size);
@@ -432,10 +436,13 @@ static int devdax_topology(const char *node, char *claim, char *region)
 	return strncmp(region, "region", 6) || strncmp(claim, "dax", 3) ? -1 : 0;
 }
 
-/* wait for the region's device-dax node to be back; its path into @node */
+/*
+ * wait for the region's device-dax node to be back; the path of its twin
+ * (pmf_own_node()) into @node
+ */
 static int wait_for_devdax(const char *region, char *node)
 {
-	char pattern[128], dir[PATH_MAX];
+	char pattern[128], dir[PATH_MAX], dev[64];
 	glob_t g;
 	int i, fd;
 
@@ -446,8 +453,10 @@ static int wait_for_devdax(const char *region, char *node)
 			snprintf(dir, sizeof(dir), "%s", g.gl_pathv[0]);
 			globfree(&g);
 			*strrchr(dir, '/') = '\0';	/* drop "/dev" */
-			snprintf(node, 64, "/dev/%s", strrchr(dir, '/') + 1);
-			fd = open(node, O_RDWR | O_CLOEXEC);
+			snprintf(dev, sizeof(dev), "/dev/%s",
+				 strrchr(dir, '/') + 1);
+			fd = pmf_own_node(dev, node, 64) ? -1 :
+			     open(node, O_RDWR | O_CLOEXEC);
 			if (fd >= 0) {
 				close(fd);
 				return 0;
@@ -474,7 +483,7 @@ TEST_F_TIMEOUT(flush, teardown_race, 900)
 	pthread_t t[4];
 	int i;
 
-	snprintf(r.path, sizeof(r.path), "%s", pmf_devdax_path());
+	snprintf(r.path, sizeof(r.path), "%s", self->node);
 	snprintf(node, sizeof(node), "%s", r.path);
 	ASSERT_EQ(0, devdax_topology(r.path, claim, region));
 	pthread_mutex_init(&r.lock, NULL);
@@ -484,11 +493,14 @@ TEST_F_TIMEOUT(flush, teardown_race, 900)
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, race_flusher, &f[i]));
 	}
 	for (i = 0; i < 100; i++) {
+		/* the twin goes with the device (pmf_own_node()) */
 		if (i % 10 == 9) {
 			ASSERT_EQ(0, sysfs_write(region_drv, "unbind", region));
+			unlink(node);
 			ASSERT_EQ(0, sysfs_write(region_drv, "bind", region));
 		} else {
 			ASSERT_EQ(0, sysfs_write(nd_drv, "unbind", claim));
+			unlink(node);
 			ASSERT_EQ(0, sysfs_write(nd_drv, "bind", claim));
 		}
 		/* let the flushers work on a live device in between */
@@ -505,7 +517,7 @@ TEST_F_TIMEOUT(flush, teardown_race, 900)
 	EXPECT_EQ(0, r.other);
 	EXPECT_LT(0, r.ok);
 	/* later tests find the device under its original name */
-	EXPECT_STREQ(pmf_devdax_path(), node);
+	EXPECT_STREQ(devdax_name(pmf_devdax_path()), devdax_name(node));
 }
 
 /*
@@ -534,7 +546,7 @@ TEST_F(flush, killed_dax)
 	EXPECT_EQ(ENXIO, errno);
 	close(self->target);
 	ASSERT_EQ(0, sysfs_write(dax_drv, "bind", name));
-	self->target = open(pmf_devdax_path(), O_RDWR | O_CLOEXEC);
+	self->target = open(self->node, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->target);
 	EXPECT_EQ(0, pmf_flush(self->dev, self->target, 0, 4096, NULL));
 	EXPECT_EQ(0, pmf_flush_id(self->dev, id, 0, 4096, NULL));
@@ -560,7 +572,7 @@ TEST_F(flush, id_after_device_gone)
 	EXPECT_EQ(ENXIO, errno);
 	ASSERT_EQ(0, sysfs_write(nd_drv, "bind", claim));
 	ASSERT_EQ(0, wait_for_devdax(region, node));
-	EXPECT_STREQ(pmf_devdax_path(), node);
+	EXPECT_STREQ(devdax_name(pmf_devdax_path()), devdax_name(node));
 	EXPECT_EQ(-1, pmf_flush_id(self->dev, id, 0, 4096, NULL));
 	EXPECT_EQ(ENXIO, errno);
 	EXPECT_EQ(-1, pmf_flush(self->dev, self->target, 0, 4096, NULL));
@@ -643,7 +655,7 @@ TEST_F_TIMEOUT(flush, teardown_in_flush_window, 300)
 	teardown_in_window(_metadata, self->dev,
 			   "/sys/bus/nd/drivers/nd_region", region);
 	ASSERT_EQ(0, wait_for_devdax(region, node));
-	EXPECT_STREQ(pmf_devdax_path(), node);
+	EXPECT_STREQ(devdax_name(pmf_devdax_path()), devdax_name(node));
 }
 
 /* unload is refused while a flush user holds /dev/pmemflush */

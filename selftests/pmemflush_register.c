@@ -556,7 +556,7 @@ static void reconfigure(struct __test_metadata *_metadata, const char *attr,
 TEST_F_TIMEOUT(reg, unprivileged_flood, 300)
 {
 	const char *path = getenv("PMF_VIRTIO_DEVDAX");
-	char attr[128], ns[64], cmd[160];
+	char attr[128], ns[64], cmd[160], node[64];
 	double quiet[3], flooded[3];
 	long long fsyncs0, fsyncs1;
 	struct pmemflush_query q;
@@ -585,13 +585,15 @@ TEST_F_TIMEOUT(reg, unprivileged_flood, 300)
 	ns[strcspn(ns, "\n")] = '\0';
 
 	reconfigure(_metadata, attr, ns, quiet);
-	ASSERT_EQ(0, chown(path, 65534, 65534));
+	/* the flooders' fds outlive the device: see pmf_own_node() */
+	ASSERT_EQ(0, pmf_own_node(path, node, sizeof(node)));
+	ASSERT_EQ(0, chown(node, 65534, 65534));
 	fsyncs0 = pmf_read_ll(getenv("PMF_VIRTIO_DEVDAX_FSYNC"));
 	for (i = 0; i < 4; i++) {
 		pid[i] = fork();
 		ASSERT_LE(0, pid[i]);
 		if (!pid[i])
-			flood(path);
+			flood(node);
 	}
 	usleep(300000);
 	reconfigure(_metadata, attr, ns, flooded);
@@ -607,7 +609,6 @@ TEST_F_TIMEOUT(reg, unprivileged_flood, 300)
 	       fsyncs1 - fsyncs0, flooded[0], flooded[1], flooded[2]);
 	EXPECT_LT(0, fsyncs1 - fsyncs0);
 	/* the device is back under its name, and works */
-	EXPECT_EQ(0, chown(path, st.st_uid, st.st_gid));
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	EXPECT_LE(0, fd);
 	EXPECT_EQ(0, pmf_flush(self->dev, fd, 0, 64, NULL));
@@ -625,6 +626,7 @@ TEST_F_TIMEOUT(reg, unprivileged_flood, 300)
 struct unplug {
 	int dev;
 	const char *path;
+	char node[64];	/* the flushers open its twin */
 	volatile int stop;
 	int started;
 	long ok, gone, other;
@@ -638,7 +640,7 @@ static void *unplug_flusher(void *arg)
 
 	/* every other flusher by id */
 	by_id = __atomic_fetch_add(&u->started, 1, __ATOMIC_RELAXED) & 1;
-	fd = open(u->path, O_RDWR | O_CLOEXEC);
+	fd = open(u->node, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
 	if (by_id)
@@ -674,6 +676,8 @@ TEST_F_TIMEOUT(reg, virtio_unplug, 300)
 
 	ASSERT_NE(NULL, u.path);
 	ASSERT_EQ(0, stat(u.path, &st));
+	/* the flushers' fds outlive the device: see pmf_own_node() */
+	ASSERT_EQ(0, pmf_own_node(u.path, u.node, sizeof(u.node)));
 	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u", major(st.st_rdev),
 		 minor(st.st_rdev));
 	ASSERT_NE(NULL, realpath(link, real));

@@ -1040,7 +1040,7 @@ static void *killer(void *arg)
 static int wait_enabled(struct worker *w, const char *region, int pdev,
 			char *node, double timeout)
 {
-	char pattern[128], dir[PATH_MAX], drv[PATH_MAX + 8];
+	char pattern[128], dir[PATH_MAX], drv[PATH_MAX + 8], devnode[64];
 	struct pmemflush_flush f;
 	double end = now() + timeout;
 	struct stat st;
@@ -1059,8 +1059,10 @@ static int wait_enabled(struct worker *w, const char *region, int pdev,
 		globfree(&gl);
 		*strrchr(dir, '/') = '\0';
 		snprintf(drv, sizeof(drv), "%s/driver", dir);
-		snprintf(node, 64, "/dev/%s", strrchr(dir, '/') + 1);
-		if (stat(drv, &st)) {
+		snprintf(devnode, sizeof(devnode), "/dev/%s",
+			 strrchr(dir, '/') + 1);
+		/* opened through a twin on ramfs: see pmf_own_node() */
+		if (stat(drv, &st) || pmf_own_node(devnode, node, 64)) {
 			msleep(20);
 			continue;
 		}
@@ -1268,6 +1270,7 @@ static bool cycle_once(struct worker *w, unsigned long cycle)
 		return false;
 	}
 	cseq_set(c + 2);
+	unlink(node);	/* the twin goes as the /dev node did */
 
 	/* gone: the old fd and ids answer ENXIO, the node does not open */
 	w->doing = "probe the disabled device";
@@ -1881,7 +1884,12 @@ int main(void)
 	if (!kmsg_ok)
 		failf(C_KMSG, "cannot follow /dev/kmsg: %s", strerror(errno));
 
-	snprintf(g.dd_orig, sizeof(g.dd_orig), "%s", getenv("PMF_NFIT_DEVDAX"));
+	/* the device-dax device is opened through a twin: pmf_own_node() */
+	e = getenv("PMF_NFIT_DEVDAX");
+	if (pmf_own_node(e, g.dd_orig, sizeof(g.dd_orig))) {
+		failf(C_SETUP, "%s: no twin node: %s", e, strerror(errno));
+		goto report;
+	}
 	if (dd_topology(g.dd_orig, sysdir, claim, region, ns)) {
 		failf(C_SETUP, "%s: no nd topology", g.dd_orig);
 		goto report;

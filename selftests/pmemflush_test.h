@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -61,6 +62,73 @@ static inline const char *pmf_devdax_path(void)
 	const char *p = getenv("PMF_NFIT_DEVDAX");
 
 	return p ? p : getenv("PMF_HINTS_DEVDAX");
+}
+
+/*
+ * A device-dax node of the tests' own, for an fd that may still be open
+ * when its device is removed.
+ *
+ * device_dax's dax_open() points the opened node's inode->i_mapping at the
+ * dax_device's own inode (6.1 and 6.12). When the device goes, devtmpfs
+ * unlinks the node, and the last close of an fd on it drops the cdev before
+ * the dentry (__fput(): cdev_put(), then dput()). If that freed the
+ * dax_device (dev_dax_release() -> put_dax(), the inode freed after an RCU
+ * grace period) and the grace period ended in between, evicting the node's
+ * devtmpfs inode reads the freed dax_device: devtmpfs is tmpfs, and
+ * shmem_evict_inode() looks at inode->i_mapping->a_ops (KASAN:
+ * use-after-free in shmem_evict_inode; README, "Noticed in the kernel").
+ * ramfs evicts an inode without looking at i_mapping, so the tests open
+ * such devices through a node of the same name and number on ramfs,
+ * replaced atomically when the device comes back. @node is the /dev node;
+ * its twin's path goes into @out.
+ *
+ * A test removes the twin when it removes the device, as devtmpfs does the
+ * node: an inode that was opened keeps the cdev in i_cdev until the cdev's
+ * last reference goes (cdev_purge() from its kobject's release), so while
+ * an old fd is open a twin left behind would open the dead device.
+ */
+#define PMF_NODE_DIR "/run/pmemflush-nodes"
+
+static inline int pmf_node_dir(void)
+{
+	char line[512];
+	int found = 0;
+	FILE *f;
+
+	mkdir("/run", 0755);
+	mkdir(PMF_NODE_DIR, 0755);
+	f = fopen("/proc/self/mounts", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, " " PMF_NODE_DIR " ramfs "))
+			found = 1;
+	fclose(f);
+	if (found)
+		return 0;
+	return mount("ramfs", PMF_NODE_DIR, "ramfs", 0, "mode=0755");
+}
+
+static inline int pmf_own_node(const char *node, char *out, size_t len)
+{
+	const char *name = strrchr(node, '/');
+	char tmp[PATH_MAX];
+	struct stat st;
+
+	if (!name || stat(node, &st) || !S_ISCHR(st.st_mode) || pmf_node_dir())
+		return -1;
+	if ((size_t)snprintf(out, len, PMF_NODE_DIR "%s", name) >= len)
+		return -1;
+	snprintf(tmp, sizeof(tmp), PMF_NODE_DIR "/.%d-%s", (int)gettid(),
+		 name + 1);
+	unlink(tmp);
+	if (mknod(tmp, S_IFCHR | 0600, st.st_rdev))
+		return -1;
+	if (rename(tmp, out)) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
 }
 
 static inline int pmf_flush(int dev, int fd, __u64 offset, __u64 length,

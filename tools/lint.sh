@@ -49,7 +49,7 @@ cppcheck_user() {
 	cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
 		--enable=warning,style,performance,portability \
 		--suppress=missingIncludeSystem -Iinclude -Iinclude/uapi \
-		$(ls ulib/*.c tools/vm/*.c tools/pmemflush/*.c 2>/dev/null)
+		$(ls ulib/*.c tools/vm/*.c tools/pmemflush/*.c tools/repro/*.c 2>/dev/null)
 }
 
 echo "1..6"
