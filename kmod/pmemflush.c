@@ -949,17 +949,21 @@ fault:
 /*
  * Read a FLUSH struct of today's size field by field within one user access
  * window: the per-call path's copy in, cheaper than get_user() and
- * copy_struct_from_user()'s string copy. False for any other size or a
- * fault: pmemflush_copy_in() then decides.
+ * copy_struct_from_user()'s string copy. The whole struct is read, outputs
+ * included (their values are overwritten before they are written back), as
+ * the uapi says: a struct that unmapped memory cuts short is EFAULT, never
+ * run. False for any other size or a fault: pmemflush_copy_in() then
+ * decides.
  */
 static bool pmemflush_flush_in(struct pmemflush_flush *arg,
 			       struct pmemflush_flush __user *uarg)
 {
 	u64 __user *words = (u64 __user *)uarg;
-	u64 w0, w1;
+	u64 w0, w1, w4;
 
 	/* the struct is 8-aligned: two u32 fields per load, little-endian */
 	BUILD_BUG_ON(IS_ENABLED(CONFIG_CPU_BIG_ENDIAN));
+	BUILD_BUG_ON(offsetof(struct pmemflush_flush, region_id) != 32);
 	if (!user_access_begin(uarg, sizeof(*uarg)))
 		return false;
 	unsafe_get_user(w0, &words[0], fault);	/* size, flags */
@@ -968,11 +972,15 @@ static bool pmemflush_flush_in(struct pmemflush_flush *arg,
 	unsafe_get_user(w1, &words[1], fault);	/* fd, __reserved */
 	unsafe_get_user(arg->offset, &uarg->offset, fault);
 	unsafe_get_user(arg->length, &uarg->length, fault);
+	unsafe_get_user(w4, &words[4], fault);	/* region_id, out_flags */
+	unsafe_get_user(arg->flush_seq, &uarg->flush_seq, fault);
 	user_access_end();
 	arg->size = w0;
 	arg->flags = w0 >> 32;
 	arg->fd = (s32)w1;
 	arg->__reserved = w1 >> 32;
+	arg->region_id = w4;
+	arg->out_flags = w4 >> 32;
 	return true;
 fault:
 	user_access_end();

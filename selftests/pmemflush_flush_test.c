@@ -45,6 +45,66 @@ FIXTURE_TEARDOWN(flush)
 	close(self->dev);
 }
 
+/*
+ * The kernel reads @size bytes: a FLUSH struct whose outputs lie on an
+ * unreadable page is EFAULT before anything else is looked at (the per-call
+ * fast path once read only the inputs and ran the command, so a bad fd gave
+ * EBADF). What the outputs hold on the way in is ignored: a struct passed
+ * again as it came back, or with garbage there, is served and its outputs
+ * are the real ones. QUERY likewise.
+ */
+TEST_F(flush, struct_read_whole)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), cut;
+	struct pmemflush_flush *f, first, again;
+	struct pmemflush_query q, q2;
+	int fds[2] = { self->target, -1 }, i;
+	char *p;
+
+	p = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, mprotect(p + pg, pg, PROT_NONE));
+	for (cut = 8; cut <= 16; cut += 8) {
+		for (i = 0; i < 2; i++) {
+			f = (struct pmemflush_flush *)(p + pg - sizeof(*f) + cut);
+			memset(f, 0, sizeof(*f) - cut);
+			f->size = sizeof(*f);
+			f->fd = fds[i];
+			f->length = 4096;
+			EXPECT_EQ(-1, ioctl(self->dev, PMEMFLUSH_FLUSH, f));
+			EXPECT_EQ(EFAULT, errno)
+				TH_LOG("fd %d, last %zu bytes unreadable: %s",
+				       fds[i], cut, strerror(errno));
+		}
+	}
+	munmap(p, 2 * pg);
+
+	ASSERT_EQ(0, pmf_flush(self->dev, self->target, 0, 4096, &first));
+	again = first;
+	EXPECT_EQ(0, ioctl(self->dev, PMEMFLUSH_FLUSH, &again));
+	EXPECT_EQ(first.region_id, again.region_id);
+	EXPECT_EQ(first.out_flags, again.out_flags);
+	again.region_id = ~0U;
+	again.out_flags = ~0U;
+	again.flush_seq = ~0ULL;
+	EXPECT_EQ(0, ioctl(self->dev, PMEMFLUSH_FLUSH, &again));
+	EXPECT_EQ(first.region_id, again.region_id);
+	EXPECT_EQ(first.out_flags, again.out_flags);
+	EXPECT_NE(~0ULL, again.flush_seq);
+
+	ASSERT_EQ(0, pmf_query(self->dev, self->target, &q));
+	q2 = q;
+	q2.region_id = ~0U;
+	q2.has_flush = -1;
+	q2.persistence_domain = ~0U;
+	q2.target_kind = ~0U;
+	q2.out_flags = ~0U;
+	q2.target_size = ~0ULL;
+	EXPECT_EQ(0, ioctl(self->dev, PMEMFLUSH_QUERY, &q2));
+	EXPECT_EQ(0, memcmp(&q, &q2, sizeof(q)));
+}
+
 TEST_F(flush, bad_fd)
 {
 	struct pmemflush_query q;

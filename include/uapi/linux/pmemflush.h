@@ -38,8 +38,10 @@
  *
  * - EFAULT: the struct could not be read or written.
  * - EINVAL: @size is shorter than the first version of the struct, @flags has
- *   unknown bits, a reserved or output field is not zero, or (REGISTER) a
- *   range is given without PMEMFLUSH_BY_ADDR or a zero @length with it.
+ *   unknown bits, a reserved field is not zero, or (REGISTER) an output
+ *   field is not zero, a range is given without PMEMFLUSH_BY_ADDR or a zero
+ *   @length with it. FLUSH and QUERY ignore what their output fields hold,
+ *   so a struct may be passed again as it came back.
  * - E2BIG: @size is larger than the kernel's struct and the extra bytes are
  *   not zero, or @size is larger than 4096.
  * - EBADF: the fd is not open, is an O_PATH fd, or is not open for writing.
