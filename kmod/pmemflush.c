@@ -1154,14 +1154,25 @@ static struct file *pmemflush_vma_file(u64 addr, u64 length, u64 *offset)
 	return file;
 }
 
-/* drop @id; false when it was not there */
-static bool pmemflush_drop_id(struct pmemflush_ctx *ctx, u32 id)
+/*
+ * Drop @id, or only while it still names @only when that is set; false when
+ * it was not there (or named another target).
+ */
+static bool pmemflush_drop_id(struct pmemflush_ctx *ctx, u32 id,
+			      struct pmemflush_target *only)
 {
 	struct pmemflush_target *t;
 
 	/* the flat slot first, so that no lookup finds it after the put */
 	xa_lock(&ctx->ids);
-	t = __xa_erase(&ctx->ids, id);
+	if (only) {
+		/* storing NULL allocates nothing: no error entry comes back */
+		t = __xa_cmpxchg(&ctx->ids, id, only, NULL, 0);
+		if (t != only)
+			t = NULL;
+	} else {
+		t = __xa_erase(&ctx->ids, id);
+	}
 	if (t && id < PMEMFLUSH_FLAT_IDS)
 		RCU_INIT_POINTER(ctx->flat[id], NULL);
 	xa_unlock(&ctx->ids);
@@ -1201,9 +1212,12 @@ static int pmemflush_ioctl_register(struct pmemflush_ctx *ctx,
 	if (IS_ERR(t))
 		return PTR_ERR(t);
 
+	/* the table's reference, and ours until the id is out (see below) */
+	kref_get(&t->kref);
 	rc = xa_alloc(&ctx->ids, &id, t, XA_LIMIT(1, PMEMFLUSH_MAX_IDS),
 		      GFP_KERNEL_ACCOUNT);
 	if (rc) {
+		pmemflush_target_put(t);
 		pmemflush_target_put(t);
 		return rc == -EBUSY ? -ENOSPC : rc;
 	}
@@ -1214,8 +1228,17 @@ static int pmemflush_ioctl_register(struct pmemflush_ctx *ctx,
 	xa_unlock(&ctx->ids);
 	arg.id = id;
 	rc = pmemflush_copy_out(argp, &arg, sizeof(arg), usize);
+	/*
+	 * A caller that cannot learn the id does not keep it. The id is
+	 * visible from xa_alloc() on: another thread of this file may have
+	 * unregistered it during the copy-out and a third registered again
+	 * under the same number, so only the entry that is still @t goes.
+	 * Our reference keeps @t from being freed and its address from naming
+	 * that new target.
+	 */
 	if (rc)
-		pmemflush_drop_id(ctx, id);
+		pmemflush_drop_id(ctx, id, t);
+	pmemflush_target_put(t);
 	return rc;
 }
 
@@ -1232,7 +1255,7 @@ static int pmemflush_ioctl_unregister(struct pmemflush_ctx *ctx,
 		return rc;
 	if (arg.flags || arg.__reserved)
 		return -EINVAL;
-	return pmemflush_drop_id(ctx, arg.id) ? 0 : -ENOENT;
+	return pmemflush_drop_id(ctx, arg.id, NULL) ? 0 : -ENOENT;
 }
 
 static long pmemflush_char_ioctl(struct file *file, unsigned int cmd,

@@ -12,7 +12,10 @@
 #include <signal.h>
 #include <stddef.h>
 #include <linux/fs.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -715,6 +718,99 @@ TEST_F_TIMEOUT(reg, virtio_unplug, 300)
 	EXPECT_EQ(0, pmf_flush(self->dev, fd, 0, 64, NULL));
 	EXPECT_EQ(fsyncs + 1, pmf_read_ll(count));
 	close(fd);
+}
+
+/*
+ * A REGISTER whose id cannot be written back takes that id back, and only
+ * that registration. A userfaultfd write-protect fault holds the copy-out
+ * while another thread of the same file unregisters the id and registers
+ * again, which hands out the same number (the lowest free); the page then
+ * turns read-only and the copy-out fails with EFAULT. The new registration
+ * must still be there.
+ */
+struct stall {
+	int uffd, dev, target, err;
+	char *page;
+	size_t len;
+	long long id2;
+};
+
+static void *stall_copy_out(void *arg)
+{
+	struct stall *s = arg;
+	struct uffdio_range r = { (unsigned long)s->page, s->len };
+	struct pollfd pfd = { .fd = s->uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	if (poll(&pfd, 1, 30000) != 1 ||
+	    read(s->uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+	    msg.event != UFFD_EVENT_PAGEFAULT ||
+	    !(msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP)) {
+		s->err = 1;
+		return NULL;
+	}
+	/* the REGISTER in flight holds id 1: this file had none */
+	if (pmf_unregister(s->dev, 1))
+		s->err = 2;
+	s->id2 = pmf_register(s->dev, s->target);
+	if (mprotect(s->page, s->len, PROT_READ) ||
+	    ioctl(s->uffd, UFFDIO_WAKE, &r))
+		s->err = 3;
+	return NULL;
+}
+
+TEST_F(reg, copy_out_fault_drops_only_its_id)
+{
+	struct stall s = { .dev = self->dev, .target = self->target };
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_writeprotect wp;
+	struct pmemflush_register *arg;
+	struct uffdio_register ur;
+	pthread_t th;
+	int rc, err;
+
+	s.len = (size_t)sysconf(_SC_PAGESIZE);
+	s.uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (s.uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	if (ioctl(s.uffd, UFFDIO_API, &api)) {
+		close(s.uffd);
+		SKIP(return, "UFFDIO_API: %s", strerror(errno));
+	}
+	s.page = mmap(NULL, s.len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, s.page);
+	arg = (struct pmemflush_register *)s.page;
+	memset(arg, 0, sizeof(*arg));
+	arg->size = sizeof(*arg);
+	arg->fd = self->target;
+	ur.range.start = (unsigned long)s.page;
+	ur.range.len = s.len;
+	ur.mode = UFFDIO_REGISTER_MODE_WP;
+	if (ioctl(s.uffd, UFFDIO_REGISTER, &ur)) {
+		close(s.uffd);
+		munmap(s.page, s.len);
+		SKIP(return, "userfaultfd write-protect: %s", strerror(errno));
+	}
+	wp.range = ur.range;
+	wp.mode = UFFDIO_WRITEPROTECT_MODE_WP;
+	ASSERT_EQ(0, ioctl(s.uffd, UFFDIO_WRITEPROTECT, &wp));
+	ASSERT_EQ(0, pthread_create(&th, NULL, stall_copy_out, &s));
+	rc = ioctl(self->dev, PMEMFLUSH_REGISTER, arg);
+	err = errno;
+	pthread_join(th, NULL);
+	ASSERT_EQ(0, s.err);
+	EXPECT_EQ(-1, rc);
+	EXPECT_EQ(EFAULT, err);
+	ASSERT_EQ(1, s.id2);
+	EXPECT_EQ(0, pmf_flush_id(self->dev, 1, 0, 4096, NULL))
+		TH_LOG("the failed REGISTER dropped the new id: %s",
+		       strerror(errno));
+	EXPECT_EQ(0, pmf_unregister(self->dev, 1));
+	EXPECT_EQ(-1, pmf_unregister(self->dev, 1));
+	EXPECT_EQ(ENOENT, errno);
+	close(s.uffd);
+	munmap(s.page, s.len);
 }
 
 /*
