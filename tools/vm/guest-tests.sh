@@ -28,6 +28,8 @@ generic=$(printf '%s\n' $PMF_SELFTESTS | grep '/[^./]*_test$' || true)
 for t in $(printf '%s\n' $PMF_SELFTESTS | grep "\.$PMF_STACK\$") $generic; do
 	name=$(basename "$t")
 	log "running $name"
+	t0=$SECONDS
 	"$t" >"$PMF_OUT/tap/$name.tap" 2>&1 || true
 	grep -E '^(not )?ok |^# Totals' "$PMF_OUT/tap/$name.tap" || true
+	log "$name took $((SECONDS - t0)) s"
 done
