@@ -224,7 +224,9 @@ struct pmemflush_query {
  * PMEMFLUSH_BY_ID, which then skip the resolution. Device-dax devices, DAX
  * files and DAX-capable pmem block devices can be registered. The address
  * form lets a holder of a mapping register it without holding an fd; the id
- * then names the mapped file, not the mapping, and outlives munmap().
+ * then names the mapped file, not the mapping, and outlives munmap(). A
+ * REGISTER that cannot write the struct back fails with EFAULT and keeps
+ * no id.
  */
 struct pmemflush_register {
 	__u32 size;
