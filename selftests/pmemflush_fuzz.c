@@ -329,11 +329,8 @@ static const struct mapdef mapdefs[NMAPS] = {
 	[M_PMEM]	 = { "pmem block device shared", K_PMEM, 1 << 20, 0, PROT_READ | PROT_WRITE, MAP_SHARED, 4, 0 },
 	[M_BTT_FILE]	 = { "file on BTT shared", K_BTT_FILE, 256 << 10, 0, PROT_READ | PROT_WRITE, MAP_SHARED, 2, EOPNOTSUPP },
 	[M_TMPFS]	 = { "tmpfs file shared", K_TMPFS, 256 << 10, 0, PROT_READ | PROT_WRITE, MAP_SHARED, 2, ENODEV },
-	/*
-	 * Shared anonymous memory is a shmem file to the kernel: the uapi's
-	 * "EACCES when the mapping is ... anonymous" or tmpfs' ENODEV?
-	 */
-	[M_ANON_SHARED]	 = { "anonymous shared", -1, 256 << 10, 0, PROT_READ | PROT_WRITE, MAP_SHARED, 2, NS },
+	/* shared anonymous memory is a file on the kernel's internal tmpfs */
+	[M_ANON_SHARED]	 = { "anonymous shared", -1, 256 << 10, 0, PROT_READ | PROT_WRITE, MAP_SHARED, 2, ENODEV },
 	[M_ANON_PRIV]	 = { "anonymous private", -1, 256 << 10, 0, PROT_READ | PROT_WRITE, MAP_PRIVATE, 2, EACCES },
 	[M_FLIP]	 = { "flip (remapped by the churn)", -1, 256 << 10, 0, PROT_NONE, MAP_PRIVATE, 8, EACCES },
 };

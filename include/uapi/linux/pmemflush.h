@@ -66,7 +66,9 @@
  * - ENOSPC: (REGISTER) the open file has PMEMFLUSH_MAX_IDS ids already.
  * - EFAULT, EACCES: (REGISTER by address) no shared writable file mapping
  *   covers [@addr, @addr + @length): EFAULT when some of it is not mapped,
- *   EACCES when the mapping is private, read-only or anonymous.
+ *   EACCES when the mapping is private, read-only or has no file
+ *   (private anonymous memory). Shared anonymous memory and SysV shared
+ *   memory are files on the kernel's internal tmpfs: ENODEV, as for tmpfs.
  * - ENOMEM: the kernel could not allocate what the command needs.
  *
  * Flushes: EIO when the device flush failed (virtio-pmem: the host reported
