@@ -159,7 +159,11 @@ while kill -0 "$qpid" 2>/dev/null &&
 	if [ $(( $(date +%s) - start )) -ge "$init_wait" ]; then
 		kill "$qpid"
 		wait "$qpid" || true
-		cp "$out/console" "$out.hung-console"
+		if [ -f "$out/console" ]; then
+			cp "$out/console" "$out.hung-console"
+		else
+			echo "(no console output at all)" >"$out.hung-console"
+		fi
 		if [ -n "${PMF_VM_REBOOTED:-}" ]; then
 			echo "vm: no init after ${init_wait}s, again" >>"$out/judge-notes"
 			break
