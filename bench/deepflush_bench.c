@@ -279,7 +279,7 @@ static int flush_id_ioctl(void *p)
 {
 	struct floor_ctx *c = p;
 	struct pmemflush_flush arg = {
-		.size = sizeof(arg), .flags = PMEMFLUSH_BY_ID, .fd = c->id,
+		.size = sizeof(arg), .flags = PMEMFLUSH_BY_ID, .id = c->id,
 		.offset = 0, .length = 64,
 	};
 
@@ -698,7 +698,7 @@ static void *id_flusher(void *p)
 	while (!*t->stop) {
 		arg = (struct pmemflush_flush){
 			.size = sizeof(arg), .flags = PMEMFLUSH_BY_ID,
-			.fd = t->id, .offset = 0, .length = 64,
+			.id = t->id, .offset = 0, .length = 64,
 		};
 		if (LIBC(ioctl)(t->dev, PMEMFLUSH_FLUSH, &arg)) {
 			t->err = errno;

@@ -52,10 +52,26 @@ cppcheck_user() {
 		$(ls ulib/*.c tools/vm/*.c tools/pmemflush/*.c tools/repro/*.c 2>/dev/null)
 }
 
-echo "1..6"
+# the prototype kmod/target.c declares for a symbol of a private header
+dax_private_proto() {
+	local series kver src
+	for series in 6.1 6.12; do
+		kver=$(tools/kver.sh $series)
+		src=$b/ksrc-$kver/src
+		tools/extract-kernel-src.sh "$kver" "$b/ksrc-$kver" >/dev/null ||
+			return 1
+		grep -Fqx 'struct dax_device *inode_dax(struct inode *inode);' \
+			"$src/drivers/dax/dax-private.h" ||
+			{ echo "inode_dax() changed in $kver"; return 1; }
+	done
+	grep -Fqx 'struct dax_device *inode_dax(struct inode *inode);' kmod/target.c
+}
+
+echo "1..7"
 step "checkpatch --strict" checkpatch
 step "W=1 build, 6.1" rebuild 6.1 W=1
 step "W=1 build, 6.12" rebuild 6.12 W=1
 step "sparse (C=2), 6.1" kbuild_clean 6.1 C=2 W=1
 step "sparse (C=2), 6.12" kbuild_clean 6.12 C=2 W=1
 step "cppcheck on userspace C" cppcheck_user
+step "inode_dax() as dax-private.h of 6.1 and 6.12 declares it" dax_private_proto

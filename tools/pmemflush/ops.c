@@ -429,7 +429,7 @@ static int op_flush_fd(struct bench_ctx *c)
 static int op_flush_id(struct bench_ctx *c)
 {
 	struct pmemflush_flush f = {
-		.size = sizeof(f), .flags = PMEMFLUSH_BY_ID, .fd = c->id,
+		.size = sizeof(f), .flags = PMEMFLUSH_BY_ID, .id = c->id,
 		.length = c->length,
 	};
 

@@ -17,12 +17,19 @@
  * zero) and writes back at most that many bytes. The smallest @size accepted
  * is that of the struct's first published version (the ``*_SIZE_VER0``
  * constants), so binaries built before a field was appended keep working;
- * sizes above 4096 are refused without being read. A command is identified
- * by its number alone; the size encoded in the ioctl number is not used.
+ * sizes above PMEMFLUSH_STRUCT_SIZE_MAX (4096, on every page size) are
+ * refused without being read.
+ *
+ * Ioctl numbers are matched exactly: each command accepts the numbers that
+ * have been published for it (PMEMFLUSH_FLUSH, and PMEMFLUSH_FLUSH_VER0 of
+ * the 40-byte first version) and any other number, the same command with
+ * other size or direction bits included, fails with ENOTTY. So a seccomp
+ * filter or strace that knows the published numbers sees every call.
  *
  * A target is named by a file descriptor of the caller's, or by an id that
  * PMEMFLUSH_REGISTER returned on the same open /dev/pmemflush file (the
- * PMEMFLUSH_BY_ID flag of FLUSH and QUERY). The target must be open for
+ * PMEMFLUSH_BY_ID flag of FLUSH and QUERY, with the id in @id, which shares
+ * its place with @fd). The target must be open for
  * writing (or mapped shared and writable, for PMEMFLUSH_REGISTER by address):
  * holding it writable already lets the caller fsync() it, and a deep flush
  * persists no more than fsync() does, so /dev/pmemflush is world-usable and
@@ -30,20 +37,31 @@
  *
  * Ids belong to the open /dev/pmemflush file: every descriptor of it (dup(),
  * fork(), SCM_RIGHTS) sees the same ids, and its last close drops them all.
- * An id pins nothing that keeps a device from being disabled, removed or its
- * driver unloaded; once its device is gone the id answers ENXIO until it is
- * unregistered. An id of a file holds the file as an open descriptor would.
+ * An id pins nothing that keeps a device from being disabled, removed,
+ * renumbered or its driver unloaded: a region or disk that goes away and
+ * comes back gets the number it would have got without pmemflush loaded.
+ * While its device is gone an id answers ENXIO; an id of a device-dax device
+ * whose namespace is enabled again (the same device, its driver bound
+ * again) works again, while an id of a device that was replaced (a new
+ * device of the same name) keeps answering ENXIO: ids name devices, not
+ * numbers. An id of a file holds the file as an open descriptor would: the
+ * file system stays busy for umount until the id is unregistered or the
+ * /dev/pmemflush file closed; /proc/PID/fdinfo of the /dev/pmemflush
+ * descriptor lists each id and its target.
  *
  * Errors (besides those of a failing flush, below):
  *
  * - EFAULT: the struct could not be read or written.
  * - EINVAL: @size is shorter than the first version of the struct, @flags has
  *   unknown bits, a reserved field is not zero, or (REGISTER) an output
- *   field is not zero, a range is given without PMEMFLUSH_BY_ADDR or a zero
- *   @length with it. FLUSH and QUERY ignore what their output fields hold,
- *   so a struct may be passed again as it came back.
+ *   field is not zero, a range is given without PMEMFLUSH_BY_ADDR, a zero
+ *   @length or a non-zero @fd with it, or (REGISTER by address) the range
+ *   spans mappings of different files or of one file at offsets that do not
+ *   follow on. FLUSH and QUERY ignore what their output fields hold, so a
+ *   struct may be passed again as it came back.
  * - E2BIG: @size is larger than the kernel's struct and the extra bytes are
- *   not zero, or @size is larger than 4096.
+ *   not zero, or @size is larger than PMEMFLUSH_STRUCT_SIZE_MAX.
+ * - ENOTTY: not an ioctl number that was published for /dev/pmemflush.
  * - EBADF: the fd is not open, is an O_PATH fd, or is not open for writing.
  * - ENOENT: (PMEMFLUSH_BY_ID, UNREGISTER) no such id on this open file.
  * - ENODEV: no persistent memory region is behind the fd: not a device-dax
@@ -55,11 +73,14 @@
  * - EOPNOTSUPP: a regular file on persistent memory whose data goes through
  *   the page cache (the inode is not DAX), for which fsync() is the way to
  *   persist it; a file of an XFS realtime volume, whose data is not on the
- *   block device the filesystem names; PMEMFLUSH_REGISTER of a block device
- *   without DAX (raw namespace without struct pages, BTT), which cannot be
- *   registered without holding it open: flush it by fd.
+ *   block device the filesystem names (checked on every FLUSH and QUERY: the
+ *   owner may make an empty file realtime after REGISTER); REGISTER of a
+ *   block device without DAX (raw namespace without struct pages, BTT),
+ *   which cannot be registered without holding it open: flush it by fd.
  * - ENXIO: the device behind the fd or id was disabled (unbound or removed)
- *   since the fd was opened or the id registered.
+ *   since the fd was opened or the id registered, or a DAX file's disk is
+ *   being torn down; a device-dax id answers again once its namespace is
+ *   enabled again (see above).
  * - EOVERFLOW: @offset + @length (or @addr + @length) overflows.
  * - ERANGE: the range ends past the end of the target (the file's size, the
  *   block device's or partition's size, the device-dax device's size).
@@ -79,6 +100,9 @@
 
 #define PMEMFLUSH_TYPE 0xF7
 
+/* no command struct is read when its @size is larger than this */
+#define PMEMFLUSH_STRUCT_SIZE_MAX	4096
+
 enum {
 	PMEMFLUSH_CMD_FLUSH = 0x00,
 	PMEMFLUSH_CMD_QUERY = 0x01,
@@ -89,7 +113,7 @@ enum {
 /* ids registered on one open /dev/pmemflush at a time */
 #define PMEMFLUSH_MAX_IDS		4096
 
-/* flags of FLUSH and QUERY: @fd holds an id from PMEMFLUSH_REGISTER */
+/* flags of FLUSH and QUERY: the target is @id, from PMEMFLUSH_REGISTER */
 #define PMEMFLUSH_BY_ID			(1U << 0)
 
 /* pmemflush_flush.out_flags */
@@ -99,7 +123,8 @@ enum {
  * struct pmemflush_flush - PMEMFLUSH_FLUSH
  * @size: sizeof(struct pmemflush_flush), at least PMEMFLUSH_FLUSH_SIZE_VER0
  * @flags: 0 or PMEMFLUSH_BY_ID
- * @fd: the target file descriptor, or its id with PMEMFLUSH_BY_ID
+ * @fd: without PMEMFLUSH_BY_ID: the target file descriptor
+ * @id: with PMEMFLUSH_BY_ID: the target's id (in @fd's place)
  * @__reserved: must be 0
  * @offset: start of the range within the target, in bytes
  * @length: length of the range in bytes; 0 is valid
@@ -128,7 +153,10 @@ enum {
 struct pmemflush_flush {
 	__u32 size;
 	__u32 flags;
-	__s32 fd;
+	union {
+		__s32 fd;
+		__u32 id;
+	};
 	__u32 __reserved;
 	__aligned_u64 offset;
 	__aligned_u64 length;
@@ -141,6 +169,9 @@ struct pmemflush_flush {
 
 #define PMEMFLUSH_FLUSH _IOWR(PMEMFLUSH_TYPE, PMEMFLUSH_CMD_FLUSH, \
 			      struct pmemflush_flush)
+/* the number binaries built with the 40-byte first version use */
+#define PMEMFLUSH_FLUSH_VER0 _IOC(_IOC_READ | _IOC_WRITE, PMEMFLUSH_TYPE, \
+				  PMEMFLUSH_CMD_FLUSH, PMEMFLUSH_FLUSH_SIZE_VER0)
 
 /* pmemflush_query.persistence_domain, as the region's sysfs attribute says */
 enum pmemflush_persistence_domain {
@@ -166,9 +197,10 @@ enum pmemflush_target_kind {
  * struct pmemflush_query - PMEMFLUSH_QUERY
  * @size: sizeof(struct pmemflush_query), at least PMEMFLUSH_QUERY_SIZE_VER0
  * @flags: 0 or PMEMFLUSH_BY_ID
- * @fd: the target file descriptor, or its id with PMEMFLUSH_BY_ID
+ * @fd: without PMEMFLUSH_BY_ID: the target file descriptor
+ * @id: with PMEMFLUSH_BY_ID: the target's id (in @fd's place)
  * @__reserved: must be 0
- * @region_id: out: N of the nd region "regionN" behind @fd
+ * @region_id: out: N of the nd region "regionN" behind the target
  * @has_flush: out: nvdimm_has_flush(): 1 when the region needs device
  *	flushes, 0 when the platform persists without them, -ENXIO when the
  *	region cannot tell (no DIMM mappings, e.g. virtio-pmem)
@@ -191,7 +223,10 @@ enum pmemflush_target_kind {
 struct pmemflush_query {
 	__u32 size;
 	__u32 flags;
-	__s32 fd;
+	union {
+		__s32 fd;
+		__u32 id;
+	};
 	__u32 __reserved;
 	__u32 region_id;
 	__s32 has_flush;
@@ -214,10 +249,13 @@ struct pmemflush_query {
  * struct pmemflush_register - PMEMFLUSH_REGISTER
  * @size: sizeof(struct pmemflush_register)
  * @flags: 0 or PMEMFLUSH_BY_ADDR
- * @fd: the target file descriptor (ignored with PMEMFLUSH_BY_ADDR)
+ * @fd: the target file descriptor; 0 with PMEMFLUSH_BY_ADDR
  * @id: out: the id, from 1 to PMEMFLUSH_MAX_IDS
  * @addr: with PMEMFLUSH_BY_ADDR: start of a range of the caller's address
- *	space that one shared, writable mapping of the target covers
+ *	space that shared, writable mappings of the target cover: one, or
+ *	several adjacent ones of the same file at contiguous offsets (as
+ *	mprotect() or mlock() of part of one mapping leaves it); a tagged
+ *	address is untagged first
  * @length: with PMEMFLUSH_BY_ADDR: length of that range, at least 1
  * @offset: out: with PMEMFLUSH_BY_ADDR, the offset in the target that @addr
  *	maps; 0 otherwise

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pmemflush internals, shared by the module's files:
+ *
+ *   main.c     the misc device, the per-open context, ids, the by-fd cache,
+ *              the commands and their op table, fdinfo
+ *   target.c   resolution of a file to its region, per kind; liveness
+ *   region.c   region objects (identity, facts), group commit
+ *   kapi.c     the in-kernel API (include/linux/pmemflush.h)
+ *   debugfs.c  test knobs and counters, off the production path
+ *
+ * Three types carry a resolved target, one per role: struct pmf_resolved is
+ * the value (what a file resolved to); struct pmf_cached a by-fd cache entry
+ * holding one; struct pmemflush_target a registered handle (an id, or a
+ * driver's target) holding one.
+ */
+#ifndef _PMEMFLUSH_INTERNAL_H
+#define _PMEMFLUSH_INTERNAL_H
+
+#include <linux/device.h>
+#include <linux/jump_label.h>
+#include <linux/kref.h>
+#include <linux/rcupdate.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+
+struct block_device;
+struct dax_device;
+struct file;
+struct gendisk;
+struct inode;
+struct nd_region;
+struct seq_file;
+
+/*
+ * One per nd region device in use: the region's facts, read once inside a
+ * target's liveness, and its group commit. Device flushes of a region run
+ * one at a time; @issued and @completed number them. A caller needs flush
+ * @issued + 1 as seen at its start, or a later one, to have completed.
+ */
+struct pmf_region {
+	struct kref kref;
+	struct rcu_head rcu;
+	struct list_head node;	/* on pmf_regions while @dev is registered */
+	/*
+	 * Identity only: neither is referenced, so that pmemflush never keeps
+	 * a region's memregion id (nd_region_release() frees it) from being
+	 * reused. @nd_region is dereferenced only inside the liveness section
+	 * of a target on it (target.c); @dev only compared.
+	 */
+	const struct device *dev;
+	struct nd_region *nd_region;
+	u32 id;
+	s32 has_flush;
+	u32 persistence_domain;
+	bool async;
+	bool cxl;
+	bool device_flush;	/* has_flush == 1 or async: worth sharing */
+	spinlock_t lock;	/* the fields below */
+	wait_queue_head_t wait;
+	bool busy;
+	u64 issued;
+	u64 completed;
+	u64 ok;		/* the last flush that succeeded */
+	int err;	/* what the last failed one returned */
+};
+
+/*
+ * What a target resolved to. Holds a reference on its region object, on
+ * the dax_device (device-dax, DAX files, DAX-capable block devices: an inode
+ * of dax.ko, which this module's symbol imports keep loaded) and, for a
+ * registered DAX file, the file, as an open fd would. @disk (raw and BTT
+ * block devices flushed by fd) is the caller's, pinned by its open file.
+ */
+struct pmf_resolved {
+	struct pmf_region *region;
+	struct dax_device *dax_dev;
+	struct gendisk *disk;
+	struct file *file;
+	struct inode *inode;	/* @file's: inodes are freed through RCU */
+	u64 size;		/* device-dax and block devices */
+	dev_t devt;		/* device-dax and block devices, for fdinfo */
+	u32 kind;
+	bool xfs;		/* an XFS file: realtime is checked per flush */
+};
+
+/* a registered target: an id of an open /dev/pmemflush, or a driver's */
+struct pmemflush_target {
+	struct kref kref;
+	struct rcu_head rcu;
+	struct pmf_resolved res;
+};
+
+static inline bool pmf_dev_on_bus(const struct device *dev, const char *bus)
+{
+	return dev && dev->bus && !strcmp(dev->bus->name, bus);
+}
+
+static inline bool pmf_dev_of_type(const struct device *dev, const char *type)
+{
+	return dev && dev->type && dev->type->name &&
+	       !strcmp(dev->type->name, type);
+}
+
+/* target.c */
+int pmf_resolve(struct file *file, struct pmf_resolved *res, bool reg);
+int pmf_resolve_bdev(struct block_device *bdev, struct pmf_resolved *res,
+		     bool reg);
+void pmf_unresolve(struct pmf_resolved *res);
+struct dax_device *pmf_devdax_of(struct file *file);
+bool pmf_xfs_realtime(struct file *file);
+int pmf_live_enter(const struct pmf_resolved *res, int *cookie);
+void pmf_live_exit(const struct pmf_resolved *res, int cookie);
+u64 pmf_target_size(const struct pmf_resolved *res, struct file *file);
+int pmf_do_flush(const struct pmf_resolved *res, struct file *file,
+		 u64 offset, u64 length, u64 *seq);
+int pmf_flush_barriers(const struct pmf_resolved *res, u64 offset,
+		       u64 length);
+bool pmf_dax_sync(const struct pmf_resolved *res);
+int pmf_target_init(void);
+void pmf_target_exit(void);
+
+/* region.c */
+struct pmf_region *pmf_region_alloc(void);
+struct pmf_region *pmf_region_get(struct device *rdev,
+				  struct pmf_region **spare);
+int pmf_region_watch(void);
+void pmf_region_put(struct pmf_region *r);
+int pmf_region_flush(struct pmf_region *r, const struct pmf_resolved *res,
+		     u64 *seq);
+void pmf_regions_show(struct seq_file *m);
+void pmf_region_exit(void);
+
+/* kapi.c */
+struct pmemflush_target *pmf_target_new(struct file *file, gfp_t gfp);
+
+/* debugfs.c: the test knob that widens the window before a device flush */
+DECLARE_STATIC_KEY_FALSE(pmf_flush_window_key);
+void pmf_flush_window_enter(void);
+void pmf_flush_window_exit(void);
+void pmf_debugfs_init(void);
+void pmf_debugfs_exit(void);
+
+#endif /* _PMEMFLUSH_INTERNAL_H */
