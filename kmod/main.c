@@ -596,7 +596,8 @@ static const struct pmf_ioctl_op pmf_ops[] = {
 	       struct pmemflush_unregister, __reserved),
 };
 
-static long pmf_ioctl(struct file *file, unsigned int cmd, unsigned long parm)
+static long pmemflush_char_ioctl(struct file *file, unsigned int cmd,
+				 unsigned long parm)
 {
 	unsigned int i;
 
@@ -679,7 +680,7 @@ static const struct file_operations pmf_fops = {
 	.owner		= THIS_MODULE,
 	.open		= pmf_open,
 	.release	= pmf_release,
-	.unlocked_ioctl	= pmf_ioctl,
+	.unlocked_ioctl	= pmemflush_char_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.show_fdinfo	= pmf_show_fdinfo,
 	.llseek		= noop_llseek,
