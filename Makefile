@@ -41,6 +41,9 @@ SELFTESTS += pmemflush_abi_test pmemflush_abi_m32_test pmemflush_dev_m32_test \
 	     pmemflush_flush_m32_test pmemflush_register_m32.qemu
 # systematic fault injection (fail-nth), for the sanitizer kernel
 SELFTESTS += pmemflush_fault-injection.qemu
+# device replacement and renumbering; the caller's context (Landlock,
+# signals, foreign disks)
+SELFTESTS += pmemflush_identity.qemu pmemflush_context.qemu
 
 .PHONY: all deps module userspace selftests ksrc lint check demo clean install \
 	lib hosttests install-module install-lib compat benchprogs bench deb check-packages \
@@ -99,6 +102,18 @@ $(B)/selftests/pmemflush_fault-injection.%: selftests/pmemflush_fault.c \
 		selftests/*.h include/uapi/linux/pmemflush.h
 	@mkdir -p $(dir $@)
 	$(SELFTEST_CC) -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< -lkmod
+
+$(B)/selftests/pmemflush_identity.%: selftests/pmemflush_identity.c \
+		selftests/*.h include/uapi/linux/pmemflush.h
+	@mkdir -p $(dir $@)
+	$(SELFTEST_CC) -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< -lkmod \
+		-lpthread
+
+$(B)/selftests/pmemflush_context.%: selftests/pmemflush_context.c \
+		selftests/*.h include/uapi/linux/pmemflush.h
+	@mkdir -p $(dir $@)
+	$(SELFTEST_CC) -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< -lkmod \
+		-lpthread
 
 $(B)/selftests/pmemflush_soak.%: selftests/pmemflush_soak.c selftests/*.h \
 		include/uapi/linux/pmemflush.h

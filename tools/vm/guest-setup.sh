@@ -2,7 +2,7 @@
 # Sourced in the guest: bring up the pmem stack named by PMF_STACK and write
 # the targets the tests use into $PMF_OUT/targets.env (and export them).
 #
-#   qemu       QEMU NFIT (nv0-nv4, sizes from run.sh) and virtio-pmem (vp0, vp1)
+#   qemu       QEMU NFIT (nv0-nv7, sizes from run.sh) and virtio-pmem (vp0, vp1)
 #   nfit_test  the kernel's nfit_test modules built from Debian's linux-source
 #   cxl        QEMU's CXL type-3 pmem device, as an nd region through cxl_pmem
 
@@ -107,6 +107,15 @@ setup_qemu() {
 	mkfs.ext4 -q -F -b 4096 -E lazy_itable_init=0,lazy_journal_init=0 "/dev/$dev"
 	mount -t ext4 -o noatime "/dev/$dev" /mnt/nfit-btt-ext4
 	PMF_NFIT_BTT_EXT4=/mnt/nfit-btt-ext4
+
+	# two fsdax disks only pmemflush_identity uses: it partitions them
+	# (one partition reusing the other's dev_t) and leaves them whole
+	r=$(find_region ACPI.NFIT 64)
+	dev=$(make_ns "$r" fsdax)
+	PMF_ID_PMEM_A=/dev/$dev
+	r=$(find_region ACPI.NFIT 80)
+	dev=$(make_ns "$r" fsdax)
+	PMF_ID_PMEM_B=/dev/$dev
 
 	r=$(find_region virtio-pmem 320)
 	dev=$(make_ns "$r" fsdax)

@@ -81,11 +81,14 @@ dev=()
 preload=
 if [ "$stack" = qemu ]; then
 	mem=(-m $ram,slots=10,maxmem=6G -machine $mtype,nvdimm=on,nvdimm-persistence=mem-ctrl)
-	# name:size:kind; guest-setup.sh finds each by provider and size
+	# name:size:kind; guest-setup.sh finds each by provider and size, so
+	# no two of a provider share a size. Each NVDIMM takes one of the
+	# slots (8 of 10); all of them and ram fit in maxmem (about 3G).
 	i=0
 	for d in nv0:192M:nvdimm nv1:256M:nvdimm nv2:512M:nvdimm nv3:128M:nvdimm nv4:144M:nvdimm \
 		 nv5:96M:nvdimm \
-		 vp0:320M:virtio-pmem-pci vp1:160M:virtio-pmem-pci; do
+		 vp0:320M:virtio-pmem-pci vp1:160M:virtio-pmem-pci \
+		 nv6:64M:nvdimm nv7:80M:nvdimm; do
 		IFS=: read -r name size kind <<<"$d"
 		truncate -s "$size" "$out/img/$name"
 		dev+=(-object "memory-backend-file,id=m$i,share=on,mem-path=$out/img/$name,size=$size"
