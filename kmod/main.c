@@ -424,7 +424,7 @@ out:
  * The file that shared, writable mappings map over [@addr, @addr +
  * @length), referenced, and the offset of @addr in it: one mapping, or
  * adjacent ones of the same file at contiguous offsets (what mprotect() or
- * mlock() of part of a mapping leaves).
+ * madvise() of part of a mapping leaves).
  */
 static struct file *pmf_vma_file(u64 addr, u64 length, u64 *offset)
 {

@@ -254,7 +254,7 @@ struct pmemflush_query {
  * @addr: with PMEMFLUSH_BY_ADDR: start of a range of the caller's address
  *	space that shared, writable mappings of the target cover: one, or
  *	several adjacent ones of the same file at contiguous offsets (as
- *	mprotect() or mlock() of part of one mapping leaves it); a tagged
+ *	mprotect() or madvise() of part of one mapping leaves); a tagged
  *	address is untagged first
  * @length: with PMEMFLUSH_BY_ADDR: length of that range, at least 1
  * @offset: out: with PMEMFLUSH_BY_ADDR, the offset in the target that @addr
