@@ -316,7 +316,7 @@ static int run_query_id(FIXTURE_DATA(fault) *self)
 	memset(&last_q, 0, sizeof(last_q));
 	last_q.size = sizeof(last_q);
 	last_q.flags = PMEMFLUSH_BY_ID;
-	last_q.fd = self->id;
+	last_q.id = self->id;
 	return ioctl_err(self->dev, PMEMFLUSH_QUERY, &last_q);
 }
 
@@ -348,7 +348,7 @@ static int run_flush_fd(FIXTURE_DATA(fault) *self)
 static int run_flush_id(FIXTURE_DATA(fault) *self)
 {
 	struct pmemflush_flush f = {
-		.size = sizeof(f), .flags = PMEMFLUSH_BY_ID, .fd = self->id,
+		.size = sizeof(f), .flags = PMEMFLUSH_BY_ID, .id = self->id,
 		.length = 4096,
 	};
 

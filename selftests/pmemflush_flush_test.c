@@ -319,7 +319,10 @@ TEST_F(flush, struct_checks)
 	EXPECT_EQ(EINVAL, errno);
 }
 
-/* the command number is checked by type, number and direction */
+/*
+ * The command number is matched exactly: type, number, direction and size
+ * (pmemflush_abi_test tries every other number)
+ */
 TEST_F(flush, command_numbers)
 {
 	struct pmemflush_flush arg = { .size = sizeof(arg), .fd = self->target };
@@ -330,9 +333,14 @@ TEST_F(flush, command_numbers)
 	EXPECT_EQ(-1, ioctl(self->dev, _IOWR(PMEMFLUSH_TYPE, 0x42,
 					     struct pmemflush_flush), &arg));
 	EXPECT_EQ(ENOTTY, errno);
-	/* the size bits are not part of the command */
-	EXPECT_EQ(0, ioctl(self->dev, _IOWR(PMEMFLUSH_TYPE, PMEMFLUSH_CMD_FLUSH,
-					    __u64), &arg));
+	/* the size bits are part of the command */
+	EXPECT_EQ(-1, ioctl(self->dev, _IOWR(PMEMFLUSH_TYPE, PMEMFLUSH_CMD_FLUSH,
+					     __u64), &arg));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(0, ioctl(self->dev, PMEMFLUSH_FLUSH, &arg));
+	/* the first version's number, with the first version's struct */
+	arg.size = PMEMFLUSH_FLUSH_SIZE_VER0;
+	EXPECT_EQ(0, ioctl(self->dev, PMEMFLUSH_FLUSH_VER0, &arg));
 }
 
 /*

@@ -258,6 +258,7 @@ TEST_F(reg, abi_sizes)
 	struct pmemflush_flush *f;
 	char *page = guarded_page();
 	unsigned int i;
+	long long id;
 
 	ASSERT_NE(NULL, page);
 	EXPECT_EQ(offsetof(struct pmemflush_flush, flush_seq),
@@ -293,11 +294,14 @@ TEST_F(reg, abi_sizes)
 	f->length = 4096;
 	EXPECT_EQ(0, ioctl(self->dev, PMEMFLUSH_FLUSH, f));
 	EXPECT_EQ(self->q.region_id, f->region_id);
+	EXPECT_EQ(0, ioctl(self->dev, PMEMFLUSH_FLUSH_VER0, f));
 	f->flags = PMEMFLUSH_BY_ID;	/* by id works at the old size too */
-	f->fd = pmf_register(self->dev, self->target);
-	ASSERT_LT(0, f->fd);
+	id = pmf_register(self->dev, self->target);
+	ASSERT_LT(0, id);
+	f->id = id;
 	EXPECT_EQ(0, ioctl(self->dev, PMEMFLUSH_FLUSH, f));
-	EXPECT_EQ(0, pmf_unregister(self->dev, f->fd));
+	EXPECT_EQ(0, ioctl(self->dev, PMEMFLUSH_FLUSH_VER0, f));
+	EXPECT_EQ(0, pmf_unregister(self->dev, id));
 
 	/* the whole page as the struct: the zero tail is fine */
 	memset(page, 0, 4096);
@@ -309,6 +313,207 @@ TEST_F(reg, abi_sizes)
 	EXPECT_EQ(-1, ioctl(self->dev, PMEMFLUSH_FLUSH, f));
 	EXPECT_EQ(E2BIG, errno);
 	munmap(page, 8192);
+}
+
+/*
+ * REGISTER by address names its target by the range alone: a non-zero
+ * @fd with it is EINVAL, whatever the fd is, before the range is looked at.
+ */
+TEST_F(reg, by_addr_with_fd)
+{
+	const int fds[] = { self->target, -1, 1 << 20, self->dev };
+	struct pmemflush_register arg;
+	unsigned int i;
+	char *p;
+
+#ifdef PMF_STACK_QEMU
+	/* a range that registers with @fd 0 */
+	p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, self->target, 0);
+#else
+	/* nfit_test's pmem must not be mapped: private memory, EACCES */
+	p = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+#endif
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		memset(&arg, 0, sizeof(arg));
+		arg.size = sizeof(arg);
+		arg.flags = PMEMFLUSH_BY_ADDR;
+		arg.fd = fds[i];
+		arg.addr = (uintptr_t)p;
+		arg.length = 4096;
+		EXPECT_EQ(-1, ioctl(self->dev, PMEMFLUSH_REGISTER, &arg))
+			TH_LOG("fd %d: registered as id %u", fds[i], arg.id);
+		EXPECT_EQ(EINVAL, errno) TH_LOG("fd %d", fds[i]);
+		EXPECT_EQ(0, arg.id);
+		EXPECT_EQ(0, arg.offset);
+	}
+	memset(&arg, 0, sizeof(arg));
+	arg.size = sizeof(arg);
+	arg.flags = PMEMFLUSH_BY_ADDR;
+	arg.addr = (uintptr_t)p;
+	arg.length = 4096;
+#ifdef PMF_STACK_QEMU
+	EXPECT_EQ(0, ioctl(self->dev, PMEMFLUSH_REGISTER, &arg));
+	EXPECT_LT(0, arg.id);
+	EXPECT_EQ(0, arg.offset);
+	EXPECT_EQ(0, pmf_unregister(self->dev, arg.id));
+#else
+	EXPECT_EQ(-1, ioctl(self->dev, PMEMFLUSH_REGISTER, &arg));
+	EXPECT_EQ(EACCES, errno);
+#endif
+	munmap(p, 8192);
+}
+
+/* the "pmemflush-id:" lines of /proc/self/fdinfo/@fd; their number */
+#define FDI_MAX		8
+#define FDI_LEN		(PATH_MAX + 64)
+
+static int fdinfo_ids(int fd, char lines[FDI_MAX][FDI_LEN])
+{
+	char path[64], line[FDI_LEN];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "pmemflush-id:", 13))
+			continue;
+		if (n < FDI_MAX)
+			strcpy(lines[n], line);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* how often @want is among the @n lines */
+static int fdinfo_count(char lines[FDI_MAX][FDI_LEN], int n, const char *want)
+{
+	int i, c = 0;
+
+	for (i = 0; i < n && i < FDI_MAX; i++)
+		c += !strcmp(lines[i], want);
+	return c;
+}
+
+/*
+ * /proc/self/fdinfo of a /dev/pmemflush descriptor lists each id: kind,
+ * region and what it names (the device number of a device-dax device or a
+ * block device, the path of a DAX file). An unregistered id's line goes.
+ */
+TEST_F(reg, fdinfo)
+{
+#ifdef PMF_STACK_QEMU
+	const char *bdev = getenv("PMF_NFIT_PMEM");
+#else
+	const char *bdev = getenv("PMF_HINTS_PMEM");
+#endif
+	char want[4][FDI_LEN], lines[FDI_MAX][FDI_LEN];
+	long long id[4] = { 0 };
+	struct pmemflush_query q;
+	int dev, fd, i, n, nt = 0;
+	struct stat st;
+
+	dev = open(PMEMFLUSH_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dev);
+	EXPECT_EQ(0, fdinfo_ids(dev, lines));
+
+	/* device-dax: the node's device number */
+	ASSERT_EQ(0, fstat(self->target, &st));
+	id[nt] = pmf_register(dev, self->target);
+	ASSERT_LT(0, id[nt]);
+	snprintf(want[nt], FDI_LEN, "pmemflush-id:\t%lld\tdevdax\tregion%u\tdev %u:%u",
+		 id[nt], self->q.region_id, major(st.st_rdev), minor(st.st_rdev));
+	nt++;
+
+	/* a DAX-capable pmem block device */
+	ASSERT_NE(NULL, bdev);
+	fd = open(bdev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fstat(fd, &st));
+	ASSERT_EQ(0, pmf_query(dev, fd, &q));
+	ASSERT_EQ(PMEMFLUSH_TARGET_BLOCK, q.target_kind);
+	id[nt] = pmf_register(dev, fd);
+	ASSERT_LT(0, id[nt]) TH_LOG("REGISTER %s: %s", bdev, strerror(errno));
+	close(fd);
+	snprintf(want[nt], FDI_LEN, "pmemflush-id:\t%lld\tblock\tregion%u\tdev %u:%u",
+		 id[nt], q.region_id, major(st.st_rdev), minor(st.st_rdev));
+	nt++;
+
+#ifdef PMF_STACK_QEMU
+	{
+		char path[PATH_MAX], real[PATH_MAX];
+		char *p;
+
+		/* a DAX file by fd, and again by address: its path both times */
+		snprintf(path, sizeof(path), "%s/pmf-fdinfo",
+			 getenv("PMF_NFIT_EXT4"));
+		fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, ftruncate(fd, 1 << 20));
+		ASSERT_NE(NULL, realpath(path, real));
+		ASSERT_EQ(0, pmf_query(dev, fd, &q));
+		ASSERT_EQ(PMEMFLUSH_TARGET_FSDAX_FILE, q.target_kind);
+		id[nt] = pmf_register(dev, fd);
+		ASSERT_LT(0, id[nt]);
+		snprintf(want[nt], FDI_LEN,
+			 "pmemflush-id:\t%lld\tfsdax-file\tregion%u\tpath %s",
+			 id[nt], q.region_id, real);
+		nt++;
+		p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, p);
+		close(fd);
+		id[nt] = pmf_register_addr(dev, p + 4096, 4096, NULL);
+		ASSERT_LT(0, id[nt]);
+		munmap(p, 8192);
+		snprintf(want[nt], FDI_LEN,
+			 "pmemflush-id:\t%lld\tfsdax-file\tregion%u\tpath %s",
+			 id[nt], q.region_id, real);
+		nt++;
+	}
+#endif
+
+	n = fdinfo_ids(dev, lines);
+	for (i = 0; i < n && i < FDI_MAX; i++)
+		TH_LOG("fdinfo: %s", lines[i]);
+	EXPECT_EQ(nt, n);
+	for (i = 0; i < nt; i++) {
+		EXPECT_EQ(1, fdinfo_count(lines, n, want[i]))
+			TH_LOG("expected once: %s", want[i]);
+	}
+
+	/* another open file of the device has none of them */
+	fd = open(PMEMFLUSH_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, fdinfo_ids(fd, lines));
+	close(fd);
+
+	/* unregistered: the line goes, the others stay */
+	EXPECT_EQ(0, pmf_unregister(dev, id[0]));
+	n = fdinfo_ids(dev, lines);
+	EXPECT_EQ(nt - 1, n);
+	EXPECT_EQ(0, fdinfo_count(lines, n, want[0]));
+	for (i = 1; i < nt; i++) {
+		EXPECT_EQ(1, fdinfo_count(lines, n, want[i]))
+			TH_LOG("expected once: %s", want[i]);
+		EXPECT_EQ(0, pmf_unregister(dev, id[i]));
+	}
+	EXPECT_EQ(0, fdinfo_ids(dev, lines));
+	close(dev);
+#ifdef PMF_STACK_QEMU
+	{
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/pmf-fdinfo",
+			 getenv("PMF_NFIT_EXT4"));
+		unlink(path);
+	}
+#endif
 }
 
 #ifdef PMF_STACK_QEMU
@@ -410,6 +615,197 @@ TEST_F(reg, file_by_addr)
 	EXPECT_EQ(0, pmf_flush_id(self->dev, id, 0, 2 << 20, NULL));
 	EXPECT_EQ(0, pmf_unregister(self->dev, id));
 	unlink(path);
+}
+
+/* how many lines of /proc/self/maps overlap [p, p + len) */
+static int vmas_in(const void *p, size_t len)
+{
+	unsigned long s, e, a = (uintptr_t)p, b = a + len;
+	char line[PATH_MAX + 128];
+	int n = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &s, &e) == 2 && s < b && e > a)
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* a DAX file of @pages pages on the ext4 mount, open read-write */
+static int dax_file(const char *name, int pages, char *path, size_t len)
+{
+	int fd;
+
+	snprintf(path, len, "%s/%s", getenv("PMF_NFIT_EXT4"), name);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0 && ftruncate(fd, (off_t)pages * 4096)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * One mapping split into several VMAs (madvise() of its middle page; an
+ * mprotect() to the protection it has already does not split it) is still
+ * one range of one file at contiguous offsets: REGISTER by address takes
+ * it, from any VMA into any other, and reports the offset @addr maps.
+ */
+TEST_F(reg, multi_vma)
+{
+	const size_t pg = 4096, off = 1 << 20;
+	char path[PATH_MAX];
+	__u64 offset;
+	long long id;
+	char *p;
+	int fd;
+
+	/* device-dax */
+	fd = open(pmf_devdax_path(), O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+	ASSERT_NE(MAP_FAILED, p);
+	close(fd);
+	ASSERT_EQ(1, vmas_in(p, 3 * pg));
+	ASSERT_EQ(0, mprotect(p + pg, pg, PROT_READ | PROT_WRITE));
+	TH_LOG("mprotect() to the same protection: %d VMA(s)",
+	       vmas_in(p, 3 * pg));
+	ASSERT_EQ(0, madvise(p + pg, pg, MADV_DONTDUMP));
+	ASSERT_EQ(3, vmas_in(p, 3 * pg));
+
+	offset = ~0ULL;
+	id = pmf_register_addr(self->dev, p, 3 * pg, &offset);
+	ASSERT_LT(0, id) TH_LOG("3 VMAs of device-dax: %s", strerror(errno));
+	EXPECT_EQ(off, offset);
+	EXPECT_EQ(0, pmf_flush_id(self->dev, id, offset, 3 * pg, NULL));
+	EXPECT_EQ(0, pmf_unregister(self->dev, id));
+	/* unaligned ends, the first VMA to the last */
+	offset = ~0ULL;
+	id = pmf_register_addr(self->dev, p + 100, 3 * pg - 200, &offset);
+	ASSERT_LT(0, id) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(off + 100, offset);
+	EXPECT_EQ(0, pmf_unregister(self->dev, id));
+	/* the middle VMA into the last */
+	offset = ~0ULL;
+	id = pmf_register_addr(self->dev, p + pg + 8, pg, &offset);
+	ASSERT_LT(0, id) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(off + pg + 8, offset);
+	EXPECT_EQ(0, pmf_unregister(self->dev, id));
+	ASSERT_EQ(0, munmap(p, 3 * pg));
+
+	/* a DAX file, mapped from its second page */
+	fd = dax_file("pmf-multi-vma", 4, path, sizeof(path));
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, pg);
+	ASSERT_NE(MAP_FAILED, p);
+	close(fd);
+	ASSERT_EQ(0, madvise(p + pg, pg, MADV_DONTDUMP));
+	ASSERT_EQ(3, vmas_in(p, 3 * pg));
+	offset = ~0ULL;
+	id = pmf_register_addr(self->dev, p + 64, 3 * pg - 64, &offset);
+	ASSERT_LT(0, id) TH_LOG("3 VMAs of a DAX file: %s", strerror(errno));
+	EXPECT_EQ(pg + 64, offset);
+	EXPECT_EQ(0, pmf_flush_id(self->dev, id, 0, 4 * pg, NULL));
+	EXPECT_EQ(-1, pmf_flush_id(self->dev, id, 0, 4 * pg + 1, NULL));
+	EXPECT_EQ(ERANGE, errno);
+	EXPECT_EQ(0, pmf_unregister(self->dev, id));
+	munmap(p, 3 * pg);
+	unlink(path);
+}
+
+/*
+ * Ranges over adjacent VMAs that are not one shared writable mapping of
+ * one file: two files (EINVAL), one file at offsets that do not follow on
+ * (EINVAL), a hole (EFAULT), a private or read-only part (EACCES). Each
+ * half alone registers.
+ */
+TEST_F(reg, multi_vma_rejects)
+{
+	const size_t pg = 4096;
+	char pa[PATH_MAX], pb[PATH_MAX];
+	long long id;
+	int fa, fb, fdax;
+	char *p;
+
+	fa = dax_file("pmf-vma-a", 8, pa, sizeof(pa));
+	ASSERT_LE(0, fa);
+	fb = dax_file("pmf-vma-b", 8, pb, sizeof(pb));
+	ASSERT_LE(0, fb);
+	fdax = open(pmf_devdax_path(), O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fdax);
+	/* four pages of address space to place mappings side by side in */
+	p = mmap(NULL, 4 * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+
+#define MAP_AT(at, fd, prot, flags, off) \
+	ASSERT_EQ(p + (at), mmap(p + (at), 2 * pg, prot, (flags) | MAP_FIXED, \
+				 fd, off))
+#define RW	(PROT_READ | PROT_WRITE)
+
+	/* two files side by side */
+	MAP_AT(0, fa, RW, MAP_SHARED, 0);
+	MAP_AT(2 * pg, fb, RW, MAP_SHARED, 2 * pg);
+	EXPECT_EQ(2, vmas_in(p, 4 * pg));
+	EXPECT_EQ(-1, pmf_register_addr(self->dev, p + pg, 2 * pg, NULL));
+	EXPECT_EQ(EINVAL, errno) TH_LOG("two files: %s", strerror(errno));
+	id = pmf_register_addr(self->dev, p + 2 * pg, 2 * pg, NULL);
+	ASSERT_LT(0, id);
+	EXPECT_EQ(0, pmf_unregister(self->dev, id));
+
+	/* a file, then device-dax */
+	MAP_AT(2 * pg, fdax, RW, MAP_SHARED, 2 * pg);
+	EXPECT_EQ(-1, pmf_register_addr(self->dev, p, 4 * pg, NULL));
+	EXPECT_EQ(EINVAL, errno) TH_LOG("file and device-dax: %s",
+					strerror(errno));
+
+	/* one file, pages 0-1 then 4-5 */
+	MAP_AT(2 * pg, fa, RW, MAP_SHARED, 4 * pg);
+	EXPECT_EQ(2, vmas_in(p, 4 * pg));
+	EXPECT_EQ(-1, pmf_register_addr(self->dev, p + pg, 2 * pg, NULL));
+	EXPECT_EQ(EINVAL, errno) TH_LOG("offsets 0-1, 4-5: %s", strerror(errno));
+	/* ... pages 2-3 then 0-1 */
+	MAP_AT(0, fa, RW, MAP_SHARED, 2 * pg);
+	MAP_AT(2 * pg, fa, RW, MAP_SHARED, 0);
+	EXPECT_EQ(-1, pmf_register_addr(self->dev, p, 4 * pg, NULL));
+	EXPECT_EQ(EINVAL, errno) TH_LOG("offsets 2-3, 0-1: %s", strerror(errno));
+
+	/* a hole at page 2 between pages 0-1 and 3 of the file */
+	MAP_AT(0, fa, RW, MAP_SHARED, 0);
+	MAP_AT(2 * pg, fa, RW, MAP_SHARED, 2 * pg);
+	ASSERT_EQ(0, munmap(p + 2 * pg, pg));
+	EXPECT_EQ(-1, pmf_register_addr(self->dev, p, 4 * pg, NULL));
+	EXPECT_EQ(EFAULT, errno) TH_LOG("a hole: %s", strerror(errno));
+
+	/* pages 2-3 of the same file, but private */
+	MAP_AT(2 * pg, fa, RW, MAP_PRIVATE, 2 * pg);
+	EXPECT_EQ(-1, pmf_register_addr(self->dev, p, 4 * pg, NULL));
+	EXPECT_EQ(EACCES, errno) TH_LOG("a private part: %s", strerror(errno));
+
+	/* pages 2-3 shared again, page 2 read-only */
+	MAP_AT(2 * pg, fa, RW, MAP_SHARED, 2 * pg);
+	ASSERT_EQ(0, mprotect(p + 2 * pg, pg, PROT_READ));
+	EXPECT_LE(2, vmas_in(p, 4 * pg));
+	EXPECT_EQ(-1, pmf_register_addr(self->dev, p + pg, 2 * pg, NULL));
+	EXPECT_EQ(EACCES, errno) TH_LOG("a read-only part: %s",
+					strerror(errno));
+	/* writable again: one file at contiguous offsets */
+	ASSERT_EQ(0, mprotect(p + 2 * pg, pg, RW));
+	id = pmf_register_addr(self->dev, p + pg, 2 * pg, NULL);
+	EXPECT_LT(0, id) TH_LOG("pages 0-3 of one file: %s", strerror(errno));
+	if (id > 0)
+		EXPECT_EQ(0, pmf_unregister(self->dev, id));
+#undef MAP_AT
+#undef RW
+
+	munmap(p, 4 * pg);
+	close(fdax);
+	close(fa);
+	close(fb);
+	unlink(pa);
+	unlink(pb);
 }
 
 /*

@@ -571,10 +571,14 @@ static int flush_call(int dev, __u32 flags, int fd, __u64 off, __u64 len,
 	memset(out, 0, sizeof(*out));
 	out->size = ver0 ? PMEMFLUSH_FLUSH_SIZE_VER0 : sizeof(*out);
 	out->flags = flags;
-	out->fd = fd;
+	if (flags & PMEMFLUSH_BY_ID)
+		out->id = (__u32)fd;
+	else
+		out->fd = fd;
 	out->offset = off;
 	out->length = len;
-	return ioctl(dev, PMEMFLUSH_FLUSH, out);
+	/* the first version's struct with the number binaries built with it use */
+	return ioctl(dev, ver0 ? PMEMFLUSH_FLUSH_VER0 : PMEMFLUSH_FLUSH, out);
 }
 
 /* what a successful FLUSH or QUERY says must be the target's */

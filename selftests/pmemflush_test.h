@@ -156,7 +156,7 @@ static inline int pmf_flush_id(int dev, __u32 id, __u64 offset, __u64 length,
 			       struct pmemflush_flush *out)
 {
 	struct pmemflush_flush arg = {
-		.size = sizeof(arg), .flags = PMEMFLUSH_BY_ID, .fd = (int)id,
+		.size = sizeof(arg), .flags = PMEMFLUSH_BY_ID, .id = id,
 		.offset = offset, .length = length,
 	};
 	int ret = ioctl(dev, PMEMFLUSH_FLUSH, &arg);
@@ -171,7 +171,7 @@ static inline int pmf_query_id(int dev, __u32 id, struct pmemflush_query *out)
 	memset(out, 0, sizeof(*out));
 	out->size = sizeof(*out);
 	out->flags = PMEMFLUSH_BY_ID;
-	out->fd = (int)id;
+	out->id = id;
 	return ioctl(dev, PMEMFLUSH_QUERY, out);
 }
 
