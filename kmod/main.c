@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /dev/pmemflush: the misc device, its per-open context (registered ids and
- * the by-fd cache), the commands and their op table, fdinfo.
+ * /dev/pmemflush: the misc device, its per-open context, the op table of
+ * published ioctl numbers, FLUSH and QUERY, fdinfo.
  *
  * Lifetimes: a context is its open file's (pmf_release() drops every id and
  * cache entry); ids and cache entries are refcounted and freed with
@@ -35,43 +35,14 @@ static_assert(PMEMFLUSH_REGISTER_SIZE_VER0 ==
 static_assert(PMEMFLUSH_UNREGISTER_SIZE_VER0 ==
 	      offsetofend(struct pmemflush_unregister, __reserved));
 
-/* by-fd cache entries of an open file */
-#define PMF_FD_CACHE 4
-/* the first ids are also in a flat table, as io_uring's registered files */
-#define PMF_FLAT_IDS 64
-
-struct pmf_cached {
-	struct kref kref;
-	struct rcu_head rcu;
-	unsigned long key;
-	struct pmf_resolved res;
-};
-
-struct pmf_ctx {
-	struct xarray ids;
-	struct pmemflush_target __rcu *flat[PMF_FLAT_IDS];
-	spinlock_t cache_lock;	/* writers of @cache */
-	unsigned int cache_next;
-	struct pmf_cached __rcu *cache[PMF_FD_CACHE];
-};
-
-/* the target a FLUSH or QUERY names, and what holds it */
-struct pmf_cmd_target {
-	const struct pmf_resolved *res;
-	struct pmemflush_target *reg;	/* by id */
-	struct pmf_cached *cached;	/* by fd, from the cache */
-	struct pmf_resolved stack;	/* by fd, not cacheable */
-	struct file *file;		/* by fd */
-};
-
 /*
  * Read a command struct: its first field says how much userspace passed.
  * Shorter than the first version @min is EINVAL; larger than
  * PMEMFLUSH_STRUCT_SIZE_MAX is E2BIG unread, as clone3() and openat2() do;
  * a non-zero unknown tail is E2BIG.
  */
-static int pmf_copy_in(void *karg, size_t ksize, size_t min,
-		       void __user *argp, u32 *usize)
+int pmf_copy_in(void *karg, size_t ksize, size_t min, void __user *argp,
+		u32 *usize)
 {
 	if (get_user(*usize, (u32 __user *)argp))
 		return -EFAULT;
@@ -82,181 +53,11 @@ static int pmf_copy_in(void *karg, size_t ksize, size_t min,
 	return copy_struct_from_user(karg, ksize, argp, *usize);
 }
 
-static int pmf_copy_out(void __user *argp, const void *karg, size_t ksize,
-			u32 usize)
+int pmf_copy_out(void __user *argp, const void *karg, size_t ksize,
+		 u32 usize)
 {
 	return copy_to_user(argp, karg, min_t(size_t, ksize, usize)) ?
 		-EFAULT : 0;
-}
-
-/* the registered target @id, under rcu_read_lock(), not referenced */
-static struct pmemflush_target *pmf_ctx_find(struct pmf_ctx *ctx, u32 id)
-{
-	struct pmemflush_target *t = NULL;
-
-	if (id < PMF_FLAT_IDS)
-		t = rcu_dereference(ctx->flat[id]);
-	return t ?: xa_load(&ctx->ids, id);
-}
-
-static void pmf_cached_release(struct kref *kref)
-{
-	struct pmf_cached *c = container_of(kref, struct pmf_cached, kref);
-
-	pmf_unresolve(&c->res);
-	kfree_rcu(c, rcu);
-}
-
-static void pmf_cached_put(struct pmf_cached *c)
-{
-	if (c)
-		kref_put(&c->kref, pmf_cached_release);
-}
-
-/*
- * FLUSH and QUERY by fd keep the open file's last few targets, so that a
- * device-dax size is read once per device rather than per call, and a DAX
- * file skips the lookup of its disk's dax_device and region. Keys name
- * objects that cannot be reused while an entry could match them: a
- * device-dax file's dax_device, which its entry references; a DAX file's
- * gendisk, whose dax_device its entry references: pmem_release_disk() kills
- * that dax_device before put_disk() (6.1 and 6.12), so an entry whose
- * dax_device is alive belongs to the live disk at that address, and a dead
- * one is dropped and the file resolved afresh. Not a partition's dev_t,
- * which a new partition of another disk may take. 0: not cacheable.
- */
-static unsigned long pmf_fd_key(struct file *file)
-{
-	struct inode *inode = file_inode(file);
-
-	if (!(file->f_mode & FMODE_WRITE))
-		return 0;
-	if (S_ISCHR(inode->i_mode))
-		return (unsigned long)pmf_devdax_of(file);
-	if (!S_ISREG(inode->i_mode) || !IS_DAX(inode) || !inode->i_sb->s_bdev ||
-	    pmf_xfs_realtime(file))
-		return 0;
-	return (unsigned long)inode->i_sb->s_bdev->bd_disk | 1;
-}
-
-static void pmf_fd_uncache(struct pmf_ctx *ctx, struct pmf_cached *c)
-{
-	unsigned int i;
-	bool found = false;
-
-	spin_lock(&ctx->cache_lock);
-	for (i = 0; i < PMF_FD_CACHE; i++) {
-		if (rcu_access_pointer(ctx->cache[i]) == c) {
-			RCU_INIT_POINTER(ctx->cache[i], NULL);
-			found = true;
-		}
-	}
-	spin_unlock(&ctx->cache_lock);
-	if (found)
-		pmf_cached_put(c);
-}
-
-static struct pmf_cached *pmf_fd_cached(struct pmf_ctx *ctx, struct file *file,
-					unsigned long key)
-{
-	struct pmf_cached *c, *old;
-	unsigned int i;
-	int rc, cookie;
-
-	rcu_read_lock();
-	for (i = 0; i < PMF_FD_CACHE; i++) {
-		c = rcu_dereference(ctx->cache[i]);
-		if (c && c->key == key && kref_get_unless_zero(&c->kref))
-			break;
-	}
-	rcu_read_unlock();
-	if (i < PMF_FD_CACHE) {
-		/* a device-dax entry's device is this file's, dead or alive */
-		if (c->res.kind == PMEMFLUSH_TARGET_DEVDAX)
-			return c;
-		if (!pmf_live_enter(&c->res, &cookie)) {
-			pmf_live_exit(&c->res, cookie);
-			return c;
-		}
-		pmf_fd_uncache(ctx, c);
-		pmf_cached_put(c);
-	}
-
-	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
-	if (!c)
-		return ERR_PTR(-ENOMEM);
-	rc = pmf_resolve(file, &c->res, false);
-	if (rc) {
-		kfree(c);
-		return ERR_PTR(rc);
-	}
-	kref_init(&c->kref);
-	c->key = key;
-	kref_get(&c->kref);
-	spin_lock(&ctx->cache_lock);
-	i = ctx->cache_next++ % PMF_FD_CACHE;
-	old = rcu_replace_pointer(ctx->cache[i], c,
-				  lockdep_is_held(&ctx->cache_lock));
-	spin_unlock(&ctx->cache_lock);
-	pmf_cached_put(old);
-	return c;
-}
-
-static void pmf_cmd_put(struct pmf_cmd_target *ct)
-{
-	if (ct->reg)
-		pmemflush_target_put(ct->reg);
-	else if (ct->cached)
-		pmf_cached_put(ct->cached);
-	else if (ct->res)
-		pmf_unresolve(&ct->stack);
-	if (ct->file)
-		fput(ct->file);
-}
-
-/* the target of a FLUSH or QUERY: by id, or by fd; pmf_cmd_put() undoes */
-static int pmf_cmd_get(struct pmf_ctx *ctx, bool by_id, s32 fd, u32 id,
-		       struct pmf_cmd_target *ct)
-{
-	unsigned long key;
-	int rc = 0;
-
-	memset(ct, 0, sizeof(*ct));
-	if (by_id) {
-		rcu_read_lock();
-		ct->reg = pmf_ctx_find(ctx, id);
-		if (ct->reg && !kref_get_unless_zero(&ct->reg->kref))
-			ct->reg = NULL;
-		rcu_read_unlock();
-		if (!ct->reg)
-			return -ENOENT;
-		ct->res = &ct->reg->res;
-		return 0;
-	}
-
-	/* fget() refuses O_PATH files */
-	ct->file = fd < 0 ? NULL : fget(fd);
-	if (!ct->file)
-		return -EBADF;
-	key = pmf_fd_key(ct->file);
-	if (key) {
-		ct->cached = pmf_fd_cached(ctx, ct->file, key);
-		if (IS_ERR(ct->cached)) {
-			rc = PTR_ERR(ct->cached);
-			ct->cached = NULL;
-		} else {
-			ct->res = &ct->cached->res;
-		}
-	} else {
-		rc = pmf_resolve(ct->file, &ct->stack, false);
-		if (!rc)
-			ct->res = &ct->stack;
-	}
-	if (rc) {
-		fput(ct->file);
-		ct->file = NULL;
-	}
-	return rc;
 }
 
 static u32 pmf_flush_flags(const struct pmf_region *r)
@@ -420,159 +221,6 @@ out:
 	return rc;
 }
 
-/*
- * The file that shared, writable mappings map over [@addr, @addr +
- * @length), referenced, and the offset of @addr in it: one mapping, or
- * adjacent ones of the same file at contiguous offsets (what mprotect() or
- * madvise() of part of a mapping leaves).
- */
-static struct file *pmf_vma_file(u64 addr, u64 length, u64 *offset)
-{
-	struct mm_struct *mm = current->mm;
-	struct address_space *mapping = NULL;
-	struct vm_area_struct *vma;
-	struct file *file = NULL;
-	unsigned long pgoff = 0;
-	u64 end, pos;
-	int rc = 0;
-
-	if (!length)
-		return ERR_PTR(-EINVAL);
-	addr = untagged_addr(addr);
-	if (check_add_overflow(addr, length, &end))
-		return ERR_PTR(-EOVERFLOW);
-	if (mmap_read_lock_killable(mm))
-		return ERR_PTR(-EINTR);
-	for (pos = addr; pos < end; pos = vma->vm_end) {
-		vma = vma_lookup(mm, pos);
-		if (!vma) {
-			rc = -EFAULT;
-			break;
-		}
-		if (!vma->vm_file || (vma->vm_flags & (VM_SHARED | VM_WRITE)) !=
-				     (VM_SHARED | VM_WRITE)) {
-			rc = -EACCES;
-			break;
-		}
-		if (!file) {
-			file = vma->vm_file;
-			mapping = file->f_mapping;
-			*offset = pos - vma->vm_start +
-				  ((u64)vma->vm_pgoff << PAGE_SHIFT);
-		} else if (vma->vm_file->f_mapping != mapping ||
-			   vma->vm_pgoff != pgoff) {
-			rc = -EINVAL;
-			break;
-		}
-		pgoff = vma->vm_pgoff + vma_pages(vma);
-	}
-	if (!rc)
-		get_file(file);
-	mmap_read_unlock(mm);
-	return rc ? ERR_PTR(rc) : file;
-}
-
-/*
- * Drop @id, or only while it still names @only when that is set; false when
- * it was not there (or named another target).
- */
-static bool pmf_drop_id(struct pmf_ctx *ctx, u32 id,
-			struct pmemflush_target *only)
-{
-	struct pmemflush_target *t;
-
-	/* the flat slot first, so that no lookup finds it after the put */
-	xa_lock(&ctx->ids);
-	if (only) {
-		/* storing NULL allocates nothing: no error entry comes back */
-		t = __xa_cmpxchg(&ctx->ids, id, only, NULL, 0);
-		if (t != only)
-			t = NULL;
-	} else {
-		t = __xa_erase(&ctx->ids, id);
-	}
-	if (t && id < PMF_FLAT_IDS)
-		RCU_INIT_POINTER(ctx->flat[id], NULL);
-	xa_unlock(&ctx->ids);
-	pmemflush_target_put(t);
-	return t;
-}
-
-static int pmf_cmd_register(struct pmf_ctx *ctx, void __user *argp, u32 min)
-{
-	struct pmemflush_register arg;
-	struct pmemflush_target *t;
-	struct file *file;
-	u32 usize, id;
-	int rc;
-
-	rc = pmf_copy_in(&arg, sizeof(arg), min, argp, &usize);
-	if (rc)
-		return rc;
-	if (arg.flags & ~PMEMFLUSH_BY_ADDR || arg.id || arg.offset)
-		return -EINVAL;
-
-	if (arg.flags & PMEMFLUSH_BY_ADDR) {
-		if (arg.fd)
-			return -EINVAL;
-		file = pmf_vma_file(arg.addr, arg.length, &arg.offset);
-	} else {
-		if (arg.addr || arg.length)
-			return -EINVAL;
-		file = arg.fd < 0 ? NULL : fget(arg.fd);
-		file = file ?: ERR_PTR(-EBADF);
-	}
-	if (IS_ERR(file))
-		return PTR_ERR(file);
-	t = pmf_target_new(file, GFP_KERNEL_ACCOUNT);
-	fput(file);
-	if (IS_ERR(t))
-		return PTR_ERR(t);
-
-	/* the table's reference, and ours until the id is out (see below) */
-	kref_get(&t->kref);
-	rc = xa_alloc(&ctx->ids, &id, t, XA_LIMIT(1, PMEMFLUSH_MAX_IDS),
-		      GFP_KERNEL_ACCOUNT);
-	if (rc) {
-		pmemflush_target_put(t);
-		pmemflush_target_put(t);
-		return rc == -EBUSY ? -ENOSPC : rc;
-	}
-	/* under the lock that orders it against pmf_drop_id() */
-	xa_lock(&ctx->ids);
-	if (id < PMF_FLAT_IDS && xa_load(&ctx->ids, id) == t)
-		rcu_assign_pointer(ctx->flat[id], t);
-	xa_unlock(&ctx->ids);
-	arg.id = id;
-	rc = pmf_copy_out(argp, &arg, sizeof(arg), usize);
-	/*
-	 * A caller that cannot learn the id does not keep it. The id is
-	 * visible from xa_alloc() on: another thread of this file may have
-	 * unregistered it during the copy-out and a third registered again
-	 * under the same number, so only the entry that is still @t goes.
-	 * Our reference keeps @t from being freed and its address from naming
-	 * that new target.
-	 */
-	if (rc)
-		pmf_drop_id(ctx, id, t);
-	pmemflush_target_put(t);
-	return rc;
-}
-
-static int pmf_cmd_unregister(struct pmf_ctx *ctx, void __user *argp, u32 min)
-{
-	struct pmemflush_unregister arg;
-	u32 usize;
-	int rc;
-
-	rc = pmf_copy_in(&arg, sizeof(arg), min, argp, &usize);
-	if (rc)
-		return rc;
-	if (arg.flags || arg.__reserved)
-		return -EINVAL;
-	return pmf_drop_id(ctx, arg.id, NULL) ? 0 : -ENOENT;
-}
-
 /* each published number, exactly, and its struct's first version's size */
 struct pmf_ioctl_op {
 	unsigned int cmd;
@@ -724,3 +372,4 @@ module_exit(pmf_exit);
 
 MODULE_DESCRIPTION("Deep flush of persistent memory regions behind a file");
 MODULE_LICENSE("GPL");
+

@@ -2,8 +2,11 @@
 /*
  * pmemflush internals, shared by the module's files:
  *
- *   main.c     the misc device, the per-open context, ids, the by-fd cache,
- *              the commands and their op table, fdinfo
+ *   main.c     the misc device, the per-open context, the op table, FLUSH
+ *              and QUERY, fdinfo
+ *   lookup.c   the target a command names: by id, or by fd through the
+ *              open file's cache
+ *   register.c REGISTER and UNREGISTER: ids
  *   target.c   resolution of a file to its region, per kind; liveness
  *   region.c   region objects (identity, facts), group commit
  *   kapi.c     the in-kernel API (include/linux/pmemflush.h)
@@ -24,6 +27,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/xarray.h>
 
 struct block_device;
 struct dax_device;
@@ -102,6 +106,54 @@ static inline bool pmf_dev_of_type(const struct device *dev, const char *type)
 	return dev && dev->type && dev->type->name &&
 	       !strcmp(dev->type->name, type);
 }
+
+/* by-fd cache entries of an open file (lookup.c) */
+#define PMF_FD_CACHE 4
+/* the first ids are also in a flat table, as io_uring's registered files */
+#define PMF_FLAT_IDS 64
+
+/* a by-fd cache entry */
+struct pmf_cached {
+	struct kref kref;
+	struct rcu_head rcu;
+	unsigned long key;
+	struct pmf_resolved res;
+};
+
+/* per open /dev/pmemflush: its ids (register.c) and by-fd cache */
+struct pmf_ctx {
+	struct xarray ids;
+	struct pmemflush_target __rcu *flat[PMF_FLAT_IDS];
+	spinlock_t cache_lock;	/* writers of @cache */
+	unsigned int cache_next;
+	struct pmf_cached __rcu *cache[PMF_FD_CACHE];
+};
+
+/* the target a FLUSH or QUERY names, and what holds it */
+struct pmf_cmd_target {
+	const struct pmf_resolved *res;
+	struct pmemflush_target *reg;	/* by id */
+	struct pmf_cached *cached;	/* by fd, from the cache */
+	struct pmf_resolved stack;	/* by fd, not cacheable */
+	struct file *file;		/* by fd */
+};
+
+/* main.c */
+int pmf_copy_in(void *karg, size_t ksize, size_t min, void __user *argp,
+		u32 *usize);
+int pmf_copy_out(void __user *argp, const void *karg, size_t ksize,
+		 u32 usize);
+
+/* lookup.c */
+struct pmemflush_target *pmf_ctx_find(struct pmf_ctx *ctx, u32 id);
+int pmf_cmd_get(struct pmf_ctx *ctx, bool by_id, s32 fd, u32 id,
+		struct pmf_cmd_target *ct);
+void pmf_cmd_put(struct pmf_cmd_target *ct);
+void pmf_cached_put(struct pmf_cached *c);
+
+/* register.c */
+int pmf_cmd_register(struct pmf_ctx *ctx, void __user *argp, u32 min);
+int pmf_cmd_unregister(struct pmf_ctx *ctx, void __user *argp, u32 min);
 
 /* target.c */
 int pmf_resolve(struct file *file, struct pmf_resolved *res, bool reg);
