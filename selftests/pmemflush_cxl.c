@@ -4,10 +4,17 @@
  * kind on the CXL nd region resolves, QUERY says the region is CXL with no
  * device flush, FLUSH by fd and by id issue only barriers (nvdimm_flush()
  * runs, PMEMFLUSH_FLUSHED_DEVICE stays clear), and libpmemflush's deep flush
- * there makes no system call. Runs on the cxl stack only; every test says
- * SKIP with the stack's reason when the kernel found no CXL memory device.
+ * there makes no system call; and, last, that a CXL region replaced under
+ * an open /dev/pmemflush (disable/enable, destroy/create: a new nd region of
+ * the same number) is a new region to the module. Runs on the cxl stack
+ * only; every test says SKIP with the stack's reason when the kernel found
+ * no CXL memory device.
  */
+#include <dirent.h>
+#include <stdarg.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #include <libpmemflush.h>
 
@@ -219,6 +226,407 @@ TEST(dax_file_system)
 	close(dev);
 	close(fd);
 	unlink(path);
+}
+
+/*
+ * Region replacement, last in this file: these take the CXL region away
+ * and bring it back. A CXL nd region takes its number from its CXL region
+ * (drivers/cxl/pmem.c: ndr_desc.memregion = cxlr->id), which
+ * nd_region_release() does not free, so disabling and enabling the CXL
+ * region, or destroying and creating it again, makes a new nd region device
+ * of the same name, with new namespaces and a new device-dax. An open
+ * /dev/pmemflush still holding targets of the old region (a cached by-fd
+ * target, an id) must resolve the new device-dax to the new region, and its
+ * old id must answer ENXIO: regions are named by their device, not their
+ * number. (A module that looked its region objects up by number handed the
+ * new device-dax the old region's object, and the flush ran on the unbound
+ * nd region: a NULL pointer dereference in generic_nvdimm_flush().)
+ *
+ * Each test leaves the stack as setup_cxl left it, in its teardown too:
+ * the same CXL and nd region and the namespaces and device names of
+ * PMF_CXL_DEVDAX, PMF_CXL_PMEM and PMF_CXL_RAW (pmemflush_cmd.cxl runs
+ * after this program and uses them).
+ */
+
+/* bound on each wait for the region and its devices (TCG is slow) */
+#define CXL_WAIT_S	120
+
+/* run a shell command line; its output (stdout, stderr) into @out; its exit status */
+static int __attribute__((format(printf, 3, 4)))
+sh(char *out, size_t len, const char *fmt, ...)
+{
+	char cmd[1024], line[256];
+	size_t n = 0, l;
+	va_list ap;
+	FILE *p;
+	int rc;
+
+	strcpy(cmd, "{ ");
+	va_start(ap, fmt);
+	vsnprintf(cmd + 2, sizeof(cmd) - 16, fmt, ap);
+	va_end(ap);
+	strcat(cmd, "; } 2>&1");
+	out[0] = '\0';
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (fgets(line, sizeof(line), p)) {
+		l = strlen(line);
+		if (n + l < len) {
+			memcpy(out + n, line, l + 1);
+			n += l;
+		}
+	}
+	rc = pclose(p);
+	while (n && out[n - 1] == '\n')
+		out[--n] = '\0';
+	return rc == -1 || !WIFEXITED(rc) ? -1 : WEXITSTATUS(rc);
+}
+
+static int cxl_region_exists(int region)
+{
+	char p[64];
+
+	snprintf(p, sizeof(p), "/sys/bus/cxl/devices/region%d", region);
+	return access(p, F_OK) == 0;
+}
+
+/* nd region @region exists with its driver bound */
+static int nd_region_up(int region)
+{
+	char p[64];
+
+	snprintf(p, sizeof(p), "/sys/bus/nd/devices/region%d/driver", region);
+	return access(p, F_OK) == 0;
+}
+
+static int nd_region_gone(int region)
+{
+	char p[64];
+
+	snprintf(p, sizeof(p), "/sys/bus/nd/devices/region%d", region);
+	return access(p, F_OK) != 0;
+}
+
+static int on_region(const char *env, int region)
+{
+	const char *path = getenv(env);
+
+	return path && pmf_sysfs_region(path) == region;
+}
+
+/* setup_cxl's namespaces are there again, under their names */
+static int targets_back(int region)
+{
+	return on_region("PMF_CXL_DEVDAX", region) &&
+	       on_region("PMF_CXL_PMEM", region) &&
+	       on_region("PMF_CXL_RAW", region);
+}
+
+static int wait_for(int (*cond)(int), int arg, int seconds)
+{
+	time_t end = time(NULL) + seconds;
+
+	while (!cond(arg)) {
+		if (time(NULL) >= end)
+			return -1;
+		usleep(200 * 1000);
+	}
+	return 0;
+}
+
+/* the /dev node of the device-dax device on nd region @region; 0 or -1 */
+static int region_devdax(int region, char *out, size_t len)
+{
+	char link[PATH_MAX], real[PATH_MAX], tag[32];
+	DIR *d = opendir("/sys/bus/dax/devices");
+	struct dirent *e;
+	struct stat st;
+	int rc = -1;
+
+	if (!d)
+		return -1;
+	snprintf(tag, sizeof(tag), "/region%d/", region);
+	while (rc && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof(link), "/sys/bus/dax/devices/%s", e->d_name);
+		if (!realpath(link, real) || !strstr(real, tag))
+			continue;
+		snprintf(out, len, "/dev/%s", e->d_name);
+		if (!stat(out, &st) && S_ISCHR(st.st_mode))
+			rc = 0;
+	}
+	closedir(d);
+	return rc;
+}
+
+/* open @path, retrying while its driver is still probing */
+static int open_wait(const char *path)
+{
+	time_t end = time(NULL) + CXL_WAIT_S;
+	int fd;
+
+	while ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0 && time(NULL) < end)
+		usleep(200 * 1000);
+	return fd;
+}
+
+static int is_mounted(const char *dir)
+{
+	char line[512], tag[PATH_MAX + 2];
+	int found = 0;
+	FILE *f;
+
+	if (!dir)
+		return 0;
+	f = fopen("/proc/self/mounts", "r");
+	if (!f)
+		return 0;
+	snprintf(tag, sizeof(tag), " %s ", dir);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, tag))
+			found = 1;
+	fclose(f);
+	return found;
+}
+
+/* the nd region's seed namespace is there: it is bound, with no labels */
+static int region_seeded(int region)
+{
+	char p[64];
+
+	snprintf(p, sizeof(p), "/sys/bus/nd/devices/region%d/namespace%d.0",
+		 region, region);
+	return nd_region_up(region) && access(p, F_OK) == 0;
+}
+
+/*
+ * Bring the stack back to what setup_cxl left: CXL region @region (created
+ * as setup_cxl does when it is gone, enabled when disabled), nd region
+ * @region, and the namespaces of PMF_CXL_DEVDAX, PMF_CXL_PMEM and
+ * PMF_CXL_RAW, created again in setup_cxl's order on a region without
+ * labels, which gives them their names again. Mounts PMF_CXL_EXT4 again
+ * when @remount. 0, or -1 with what failed logged.
+ *
+ * The labels setup_cxl's namespaces left in the label storage area cannot
+ * bring them back: QEMU 7.2's cxl-type3 without "sn" has serial number 0,
+ * so the region's interleave-set cookie (drivers/cxl/pmem.c: a checksum of
+ * each mapping's DPA offset and device serial) is 0, and an nd region
+ * with labels and a zero cookie fails to probe ("invalid
+ * interleave-set-cookie", -ENODEV: seen on 6.1 and 6.12). So the labels
+ * go first, while no region holds the CXL nvdimm: the first 512 KiB of the
+ * label area hold both index blocks (2 x 128 KiB for 256 MiB of it).
+ */
+static int cxl_restore(struct __test_metadata *_metadata, int region,
+		       int remount)
+{
+	static const char *const ns[][2] = {
+		{ "devdax", "64M" }, { "fsdax", "64M" }, { "raw", "32M" },
+	};
+	const char *ext4 = getenv("PMF_CXL_EXT4");
+	char out[4096];
+	unsigned int i;
+
+	if (targets_back(region))
+		goto mount;
+	if (!nd_region_gone(region) &&
+	    sh(out, sizeof(out), "cxl disable-region region%d", region)) {
+		TH_LOG("cxl disable-region region%d: %s", region, out);
+		return -1;
+	}
+	if (sh(out, sizeof(out),
+	       "ndctl disable-dimm -b CXL all && "
+	       "ndctl zero-labels -b CXL -s 524288 all && "
+	       "ndctl enable-dimm -b CXL all")) {
+		TH_LOG("clearing the CXL labels: %s", out);
+		return -1;
+	}
+	if (!cxl_region_exists(region)) {
+		if (sh(out, sizeof(out),
+		       "cxl create-region -m -d decoder0.0 -t pmem -w 1 mem0")) {
+			TH_LOG("cxl create-region: %s", out);
+			return -1;
+		}
+		if (!cxl_region_exists(region)) {
+			TH_LOG("cxl create-region made another region than region%d: %s",
+			       region, out);
+			return -1;
+		}
+	} else if (sh(out, sizeof(out), "cxl enable-region region%d", region)) {
+		TH_LOG("cxl enable-region region%d: %s", region, out);
+		return -1;
+	}
+	if (wait_for(region_seeded, region, CXL_WAIT_S)) {
+		sh(out, sizeof(out), "ndctl list -RNiu; dmesg | tail -n 20");
+		TH_LOG("nd region%d not back after %d s: %s", region,
+		       CXL_WAIT_S, out);
+		return -1;
+	}
+	for (i = 0; i < ARRAY_SIZE(ns); i++) {
+		if (!sh(out, sizeof(out),
+			"ndctl create-namespace -r region%d -m %s -s %s",
+			region, ns[i][0], ns[i][1]))
+			continue;
+		TH_LOG("ndctl create-namespace -r region%d -m %s: %s", region,
+		       ns[i][0], out);
+		return -1;
+	}
+	if (wait_for(targets_back, region, CXL_WAIT_S)) {
+		sh(out, sizeof(out), "ndctl list -RNu -r region%d", region);
+		TH_LOG("region%d's namespaces have other names than %s, %s, %s: %s",
+		       region, getenv("PMF_CXL_DEVDAX"), getenv("PMF_CXL_PMEM"),
+		       getenv("PMF_CXL_RAW"), out);
+		return -1;
+	}
+mount:
+	if (remount && ext4 && !is_mounted(ext4) &&
+	    sh(out, sizeof(out), "mount -t ext4 -o dax,noatime %s %s",
+	       getenv("PMF_CXL_PMEM"), ext4) &&
+	    sh(out, sizeof(out),
+	       "mkfs.ext4 -q -F -b 4096 "
+	       "-E lazy_itable_init=0,lazy_journal_init=0 %s && "
+	       "mount -t ext4 -o dax,noatime %s %s",
+	       getenv("PMF_CXL_PMEM"), getenv("PMF_CXL_PMEM"), ext4)) {
+		TH_LOG("mount %s: %s", ext4, out);
+		return -1;
+	}
+	return 0;
+}
+
+FIXTURE(replace)
+{
+	int dev;
+	int dev2;
+	int fd;
+	int region;
+	int taken_down;		/* the teardown must bring the region back */
+	int unmounted;		/* and mount PMF_CXL_EXT4 again */
+	char node[PATH_MAX];	/* our twin of the device-dax node */
+};
+
+FIXTURE_VARIANT(replace)
+{
+	int destroy;	/* destroy and create, rather than disable and enable */
+};
+
+FIXTURE_VARIANT_ADD(replace, disable_enable) {
+	.destroy = 0,
+};
+
+FIXTURE_VARIANT_ADD(replace, destroy_create) {
+	.destroy = 1,
+};
+
+FIXTURE_SETUP(replace)
+{
+	const char *r = getenv("PMF_CXL_REGION");
+
+	self->dev = self->dev2 = self->fd = -1;
+	if (cxl_skip())
+		SKIP(return, "%s", cxl_skip());
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(1, sscanf(r, "region%d", &self->region));
+	/* the nd region has the CXL region's number */
+	ASSERT_TRUE(cxl_region_exists(self->region));
+	ASSERT_TRUE(targets_back(self->region));
+	self->dev = open(PMEMFLUSH_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dev);
+}
+
+FIXTURE_TEARDOWN(replace)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->dev2 >= 0)
+		close(self->dev2);
+	if (self->dev >= 0)
+		close(self->dev);
+	if (self->node[0])
+		unlink(self->node);
+	if (cxl_skip())
+		return;
+	if (self->taken_down || self->unmounted)
+		EXPECT_EQ(0, cxl_restore(_metadata, self->region, self->unmounted));
+	EXPECT_TRUE(targets_back(self->region));
+}
+
+TEST_F_TIMEOUT(replace, new_region_same_number, 900)
+{
+	const char *ext4 = getenv("PMF_CXL_EXT4");
+	struct pmemflush_flush f;
+	struct pmemflush_query q;
+	char out[4096], path[PATH_MAX];
+	long long id, id2;
+	int rc;
+
+	if (cxl_skip())
+		SKIP(return, "%s", cxl_skip());
+	/* a cached by-fd target and an id of the old region's device-dax */
+	ASSERT_EQ(0, pmf_own_node(getenv("PMF_CXL_DEVDAX"), self->node,
+				  sizeof(self->node)));
+	self->fd = open(self->node, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, pmf_flush(self->dev, self->fd, 0, 4096, &f));
+	ASSERT_EQ(self->region, (int)f.region_id);
+	id = pmf_register(self->dev, self->fd);
+	ASSERT_LT(0, id);
+	close(self->fd);
+	self->fd = -1;
+
+	if (is_mounted(ext4)) {
+		ASSERT_EQ(0, umount(ext4));
+		self->unmounted = 1;
+	}
+	self->taken_down = 1;
+	rc = sh(out, sizeof(out), "cxl %s-region %sregion%d",
+		variant->destroy ? "destroy" : "disable",
+		variant->destroy ? "-f " : "", self->region);
+	if (rc && !nd_region_gone(self->region))
+		SKIP(return, "cxl %s-region region%d failed (%d): %.900s",
+		     variant->destroy ? "destroy" : "disable", self->region,
+		     rc, out);
+	ASSERT_EQ(0, rc) TH_LOG("cxl %s-region: %s",
+				variant->destroy ? "destroy" : "disable", out);
+	ASSERT_TRUE(nd_region_gone(self->region));
+	/* devtmpfs dropped the node: drop our twin with it */
+	unlink(self->node);
+	EXPECT_EQ(-1, pmf_flush_id(self->dev, id, 0, 4096, NULL));
+	EXPECT_EQ(ENXIO, errno);
+
+	ASSERT_EQ(0, cxl_restore(_metadata, self->region, self->unmounted));
+	self->taken_down = self->unmounted = 0;
+	ASSERT_EQ(0, region_devdax(self->region, path, sizeof(path)));
+	TH_LOG("nd region%d is back, device-dax %s", self->region, path);
+	ASSERT_EQ(0, pmf_own_node(path, self->node, sizeof(self->node)));
+	self->fd = open_wait(self->node);
+	ASSERT_LE(0, self->fd);
+
+	/* the new device-dax, through the file holding the old region's targets */
+	ASSERT_EQ(0, pmf_flush(self->dev, self->fd, 0, 4096, &f));
+	EXPECT_EQ(0, f.out_flags & PMEMFLUSH_FLUSHED_DEVICE);
+	/* the region sysfs shows now, and what a fresh open file resolves */
+	EXPECT_EQ(pmf_sysfs_region(path), (int)f.region_id);
+	EXPECT_TRUE(nd_region_up(f.region_id));
+	self->dev2 = open(PMEMFLUSH_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dev2);
+	ASSERT_EQ(0, pmf_query(self->dev2, self->fd, &q));
+	EXPECT_EQ(q.region_id, f.region_id);
+	EXPECT_TRUE(q.out_flags & PMEMFLUSH_REGION_CXL);
+	ASSERT_EQ(0, pmf_query(self->dev, self->fd, &q));
+	EXPECT_EQ(q.region_id, f.region_id);
+
+	/* the old id named the old device-dax, which is gone for good */
+	EXPECT_EQ(-1, pmf_flush_id(self->dev, id, 0, 4096, NULL));
+	EXPECT_EQ(ENXIO, errno);
+	EXPECT_EQ(-1, pmf_query_id(self->dev, id, &q));
+	EXPECT_EQ(ENXIO, errno);
+	/* and a new id of the new one works */
+	id2 = pmf_register(self->dev, self->fd);
+	ASSERT_LT(0, id2);
+	EXPECT_NE(id, id2);
+	ASSERT_EQ(0, pmf_flush_id(self->dev, id2, 0, 4096, &f));
+	EXPECT_EQ(self->region, (int)f.region_id);
 }
 
 TEST_HARNESS_MAIN
