@@ -179,7 +179,7 @@ static int pmf_cmd_flush(struct pmf_ctx *ctx, void __user *argp, u32 min)
 
 static int pmf_cmd_query(struct pmf_ctx *ctx, void __user *argp, u32 min)
 {
-	const struct pmf_resolved *res;
+	struct pmf_resolved *res;
 	struct pmemflush_query arg;
 	struct pmf_cmd_target ct;
 	int rc, cookie;
@@ -201,7 +201,7 @@ static int pmf_cmd_query(struct pmf_ctx *ctx, void __user *argp, u32 min)
 		goto out;
 	pmf_live_exit(res, cookie);
 	rc = -EOPNOTSUPP;
-	if (res->xfs && res->file && pmf_xfs_realtime(res->file))
+	if (res->xfs && res->file && !pmf_xfs_still_data(res))
 		goto out;
 	arg.region_id = res->region->id;
 	arg.has_flush = res->region->has_flush;
@@ -346,12 +346,12 @@ static int __init pmf_init(void)
 {
 	int rc;
 
-	rc = pmf_target_init();
+	rc = pmf_devdax_init();
 	if (rc)
 		return rc;
 	rc = misc_register(&pmf_misc);
 	if (rc) {
-		pmf_target_exit();
+		pmf_devdax_exit();
 		return rc;
 	}
 	pmf_debugfs_init();
@@ -363,7 +363,7 @@ static void __exit pmf_exit(void)
 	pmf_debugfs_exit();
 	misc_deregister(&pmf_misc);
 	pmf_region_exit();
-	pmf_target_exit();
+	pmf_devdax_exit();
 	rcu_barrier();
 }
 

@@ -8,6 +8,7 @@
  *              open file's cache
  *   register.c REGISTER and UNREGISTER: ids
  *   target.c   resolution of a file to its region, per kind; liveness
+ *   devdax.c   device-dax files: their dax_device, region and size
  *   region.c   region objects (identity, facts), group commit
  *   kapi.c     the in-kernel API (include/linux/pmemflush.h)
  *   debugfs.c  test knobs and counters, off the production path
@@ -87,6 +88,7 @@ struct pmf_resolved {
 	dev_t devt;		/* device-dax and block devices, for fdinfo */
 	u32 kind;
 	bool xfs;		/* an XFS file: realtime is checked per flush */
+	u64 xfs_version;	/* its i_version when last seen not realtime */
 };
 
 /* a registered target: an id of an open /dev/pmemflush, or a driver's */
@@ -131,7 +133,7 @@ struct pmf_ctx {
 
 /* the target a FLUSH or QUERY names, and what holds it */
 struct pmf_cmd_target {
-	const struct pmf_resolved *res;
+	struct pmf_resolved *res;
 	struct pmemflush_target *reg;	/* by id */
 	struct pmf_cached *cached;	/* by fd, from the cache */
 	struct pmf_resolved stack;	/* by fd, not cacheable */
@@ -162,16 +164,23 @@ int pmf_resolve_bdev(struct block_device *bdev, struct pmf_resolved *res,
 void pmf_unresolve(struct pmf_resolved *res);
 struct dax_device *pmf_devdax_of(struct file *file);
 bool pmf_xfs_realtime(struct file *file);
+bool pmf_xfs_still_data(struct pmf_resolved *res);
 int pmf_live_enter(const struct pmf_resolved *res, int *cookie);
 void pmf_live_exit(const struct pmf_resolved *res, int cookie);
 u64 pmf_target_size(const struct pmf_resolved *res, struct file *file);
-int pmf_do_flush(const struct pmf_resolved *res, struct file *file,
+int pmf_do_flush(struct pmf_resolved *res, struct file *file,
 		 u64 offset, u64 length, u64 *seq);
 int pmf_flush_barriers(const struct pmf_resolved *res, u64 offset,
 		       u64 length);
 bool pmf_dax_sync(const struct pmf_resolved *res);
-int pmf_target_init(void);
-void pmf_target_exit(void);
+int pmf_bind(struct pmf_resolved *res,
+	     struct device *(*rdev_of)(struct pmf_resolved *res, void *arg),
+	     void *arg, char **devdax_path);
+
+/* devdax.c */
+int pmf_resolve_devdax(struct file *file, struct pmf_resolved *res);
+int pmf_devdax_init(void);
+void pmf_devdax_exit(void);
 
 /* region.c */
 struct pmf_region *pmf_region_alloc(void);

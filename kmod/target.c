@@ -27,42 +27,23 @@
  * pmem EOPNOTSUPP, from what the caller's open file pins (see
  * pmf_disk_maybe_pmem()), without a dax lookup or the disk's queue.
  *
- * The caller's credentials are never used: the one fact read through sysfs,
- * a device-dax device's size (struct dev_dax is private and no exported
- * function returns its size in 6.1 or 6.12), is read by a worker of this
- * module, with the kernel's credentials and no signals, through the kernfs
- * file whose active reference keeps show()'s data alive.
+ * Device-dax files are resolved in devdax.c.
  */
 
 #include <linux/blkdev.h>
-#include <linux/cdev.h>
 #include <linux/dax.h>
 #include <linux/file.h>
 #include <linux/fileattr.h>
 #include <linux/fs.h>
+#include <linux/iversion.h>
 #include <linux/libnvdimm.h>
 #include <linux/magic.h>
 #include <linux/module.h>
-#include <linux/mount.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
-#include <linux/workqueue.h>
 #include <uapi/linux/pmemflush.h>
 
 #include "pmemflush.h"
-
-/*
- * Exported by dax.ko for device_dax but declared only in the private
- * drivers/dax/dax-private.h (6.1 and 6.12). Where the build tree has that
- * header, Kbuild includes it in this file too, so that a changed prototype
- * fails the build instead of miscompiling; tools/lint.sh checks it against
- * both Debian kernels' sources, whose headers packages lack it.
- */
-struct dax_device *inode_dax(struct inode *inode);
-
-/* sysfs, mounted for this module, and the worker that reads it */
-static struct vfsmount *pmf_sysfs;
-static struct workqueue_struct *pmf_wq;
 
 /*
  * Enter the disk's queue as bio_queue_enter() does, for block devices that
@@ -116,10 +97,9 @@ void pmf_live_exit(const struct pmf_resolved *res, int cookie)
  * why); @rdev_of finds the region device from @arg once inside. The first
  * region ever makes the nd bus watched, outside liveness.
  */
-static int pmf_bind(struct pmf_resolved *res,
-		    struct device *(*rdev_of)(struct pmf_resolved *res,
-					      void *arg),
-		    void *arg, char **devdax_path)
+int pmf_bind(struct pmf_resolved *res,
+	     struct device *(*rdev_of)(struct pmf_resolved *res, void *arg),
+	     void *arg, char **devdax_path)
 {
 	struct pmf_region *spare = pmf_region_alloc();
 	struct pmf_region *r;
@@ -156,17 +136,6 @@ out:
 	return rc;
 }
 
-/* the device-dax's region: the dev_dax's nd_dax parent's parent */
-static struct device *pmf_devdax_rdev(struct pmf_resolved *res, void *arg)
-{
-	struct device *ddev = arg;
-
-	/* hmem and CXL volatile device-dax have no nd_dax parent */
-	if (!pmf_dev_of_type(ddev->parent, "nd_dax"))
-		return NULL;
-	return ddev->parent->parent;
-}
-
 /* a block device's region: the parent of the nd device claiming it */
 static struct device *pmf_bdev_rdev(struct pmf_resolved *res, void *arg)
 {
@@ -177,131 +146,6 @@ static struct device *pmf_bdev_rdev(struct pmf_resolved *res, void *arg)
 	res->kind = pmf_dev_of_type(ndev, "nd_btt") ? PMEMFLUSH_TARGET_BTT :
 						      PMEMFLUSH_TARGET_BLOCK;
 	return ndev->parent;
-}
-
-/*
- * device-dax points the file's mapping at the dax inode, whose i_cdev is the
- * cdev this file holds open; that cdev pins its parent, the dev_dax device,
- * which holds the dax_device (dev_dax_release() puts it).
- */
-struct dax_device *pmf_devdax_of(struct file *file)
-{
-	struct inode *dax_inode = file->f_mapping->host;
-
-	if (dax_inode->i_sb->s_magic != DAXFS_MAGIC || !dax_inode->i_cdev ||
-	    !dax_inode->i_cdev->kobj.parent)
-		return NULL;
-	if (!pmf_dev_on_bus(kobj_to_dev(dax_inode->i_cdev->kobj.parent), "dax"))
-		return NULL;
-	return inode_dax(dax_inode);
-}
-
-struct pmf_size_read {
-	struct work_struct work;
-	struct completion done;
-	struct kref kref;
-	char *path;
-	u64 size;
-	int rc;
-};
-
-static void pmf_size_read_free(struct kref *kref)
-{
-	struct pmf_size_read *s = container_of(kref, struct pmf_size_read, kref);
-
-	kfree(s->path);
-	kfree(s);
-}
-
-static void pmf_size_read_fn(struct work_struct *work)
-{
-	struct pmf_size_read *s = container_of(work, struct pmf_size_read, work);
-	struct file *file;
-	char buf[32];
-	loff_t pos = 0;
-	ssize_t n;
-
-	file = file_open_root_mnt(pmf_sysfs, s->path, O_RDONLY, 0);
-	if (IS_ERR(file)) {
-		s->rc = PTR_ERR(file);
-		goto out;
-	}
-	n = kernel_read(file, buf, sizeof(buf) - 1, &pos);
-	fput(file);
-	if (n < 0) {
-		s->rc = n;
-		goto out;
-	}
-	buf[n] = '\0';
-	s->rc = kstrtou64(strim(buf), 0, &s->size);
-out:
-	complete(&s->done);
-	kref_put(&s->kref, pmf_size_read_free);
-}
-
-/*
- * The size of the dev_dax at sysfs path @dir (consumed), read by
- * pmf_size_read_fn() in this module's worker. A static dax region (every nd
- * one) cannot be resized (dev_dax_visible() makes "size" read-only, 6.1 and
- * 6.12), so it is read once per resolution. A device gone from sysfs, or
- * without ranges, is being torn down: -ENXIO; other errors are returned as
- * they are.
- */
-static int pmf_devdax_size(char *dir, u64 *size)
-{
-	struct pmf_size_read *s;
-	int rc;
-
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
-	if (!s) {
-		kfree(dir);
-		return -ENOMEM;
-	}
-	s->path = kasprintf(GFP_KERNEL, "%s/size", dir);
-	kfree(dir);
-	if (!s->path) {
-		kfree(s);
-		return -ENOMEM;
-	}
-	INIT_WORK(&s->work, pmf_size_read_fn);
-	init_completion(&s->done);
-	kref_init(&s->kref);
-	kref_get(&s->kref);
-	queue_work(pmf_wq, &s->work);
-	if (wait_for_completion_killable(&s->done)) {
-		kref_put(&s->kref, pmf_size_read_free);
-		return -EINTR;
-	}
-	rc = s->rc;
-	*size = s->size;
-	kref_put(&s->kref, pmf_size_read_free);
-	if (rc == -ENOENT || rc == -ENODEV || (!rc && !*size))
-		return -ENXIO;
-	return rc;
-}
-
-/* Resolve a device-dax file into @res, referencing its dax_device. */
-static int pmf_resolve_devdax(struct file *file, struct pmf_resolved *res)
-{
-	struct dax_device *dax_dev = pmf_devdax_of(file);
-	struct inode *dax_inode = file->f_mapping->host;
-	char *path = NULL;
-	int rc;
-
-	if (!dax_dev)
-		return -ENODEV;
-	res->kind = PMEMFLUSH_TARGET_DEVDAX;
-	res->dax_dev = dax_dev;
-	res->devt = dax_inode->i_rdev;
-	/* put_dax() drops it: the dax inode is the dax_device's own */
-	ihold(dax_inode);
-	rc = pmf_bind(res, pmf_devdax_rdev,
-		      kobj_to_dev(dax_inode->i_cdev->kobj.parent), &path);
-	if (!rc)
-		rc = pmf_devdax_size(path, &res->size);
-	if (rc)
-		pmf_unresolve(res);
-	return rc;
 }
 
 /*
@@ -386,6 +230,33 @@ bool pmf_xfs_realtime(struct file *file)
 }
 
 /*
+ * Is registered XFS file @res still on the data device? Its realtime flag
+ * can change only while it is empty, through vfs_fileattr_set() ->
+ * xfs_fileattr_set(), whose transaction logs the inode core
+ * (xfs_trans_log_inode(XFS_ILOG_CORE)), and the first such log of a
+ * transaction increments i_version unconditionally on a v5 file system
+ * (SB_I_VERSION; inode_maybe_inc_iversion(inode, true) in
+ * xfs_trans_log_inode(), 6.1 and 6.12). So the flag is read again, under
+ * the inode's lock, only when i_version moved since it was last read, and
+ * the by-id fast path compares i_version alone. The version is read before
+ * the flag: a change between the two makes the next call read it again.
+ */
+bool pmf_xfs_still_data(struct pmf_resolved *res)
+{
+	struct inode *inode = file_inode(res->file);
+	u64 v = inode_peek_iversion(inode);
+
+	if (IS_I_VERSION(inode) && v == READ_ONCE(res->xfs_version))
+		return true;
+	/* the version before the flag, as the flag's writer logs it after */
+	smp_rmb();
+	if (pmf_xfs_realtime(res->file))
+		return false;
+	WRITE_ONCE(res->xfs_version, v);
+	return true;
+}
+
+/*
  * Resolve @file, which the caller holds, into @res (zeroed). A registration
  * (@reg) keeps a reference on a DAX file; undone by pmf_unresolve().
  */
@@ -393,6 +264,7 @@ int pmf_resolve(struct file *file, struct pmf_resolved *res, bool reg)
 {
 	struct inode *inode = file_inode(file);
 	struct block_device *bdev;
+	u64 version;
 	int rc;
 
 	if (!(file->f_mode & FMODE_WRITE))
@@ -406,6 +278,9 @@ int pmf_resolve(struct file *file, struct pmf_resolved *res, bool reg)
 	    !pmf_disk_maybe_pmem(bdev->bd_disk))
 		return -ENODEV;
 	/* page-cache data is persisted by fsync(), not by a region flush */
+	version = inode_peek_iversion(inode);
+	/* the version before the flag, as the flag's writer logs it after */
+	smp_rmb();
 	if (!IS_DAX(inode) || pmf_xfs_realtime(file))
 		return -EOPNOTSUPP;
 
@@ -419,6 +294,8 @@ int pmf_resolve(struct file *file, struct pmf_resolved *res, bool reg)
 	res->devt = 0;
 	res->size = 0;
 	res->xfs = inode->i_sb->s_magic == XFS_SUPER_MAGIC;
+	/* no version seen yet: without SB_I_VERSION each call reads the flag */
+	res->xfs_version = IS_I_VERSION(inode) ? version : U64_MAX;
 	if (reg) {
 		res->file = get_file(file);
 		res->inode = inode;
@@ -444,7 +321,7 @@ static int pmf_range_check(const struct pmf_resolved *res, struct file *file,
 }
 
 /* range check, realtime check, group-committed region flush */
-int pmf_do_flush(const struct pmf_resolved *res, struct file *file,
+int pmf_do_flush(struct pmf_resolved *res, struct file *file,
 		 u64 offset, u64 length, u64 *seq)
 {
 	int rc = pmf_range_check(res, file, offset, length);
@@ -452,7 +329,7 @@ int pmf_do_flush(const struct pmf_resolved *res, struct file *file,
 	if (rc)
 		return rc;
 	/* the owner may have made the empty file realtime since REGISTER */
-	if (res->xfs && res->file && pmf_xfs_realtime(res->file))
+	if (res->xfs && res->file && !pmf_xfs_still_data(res))
 		return -EOPNOTSUPP;
 	return pmf_region_flush(res->region, res, seq);
 }
@@ -466,18 +343,23 @@ int pmf_do_flush(const struct pmf_resolved *res, struct file *file,
  * (a target and its region object are freed with kfree_rcu(); a DAX file's
  * inode and the dax inode through RCU too: destroy_inode() -> i_callback(),
  * xfs_inode_free() likewise, 6.1 and 6.12). The target's file is not read,
- * as 6.12 recycles files within a grace period; XFS files, whose realtime
- * flag is read under the inode's lock, do not come here. The nd_region is
- * touched only after dax_alive(), while the region is registered.
- * -EAGAIN: not such a call.
+ * as 6.12 recycles files within a grace period: an XFS file whose
+ * i_version moved since its realtime flag was read (pmf_xfs_still_data())
+ * goes the other way, which reads the flag under the inode's lock. The
+ * nd_region is touched only after dax_alive(), while the region is
+ * registered. -EAGAIN: not such a call.
  */
 int pmf_flush_barriers(const struct pmf_resolved *res, u64 offset,
 		       u64 length)
 {
 	int rc, cookie;
 
-	if (res->region->device_flush || res->xfs ||
+	if (res->region->device_flush ||
 	    static_branch_unlikely(&pmf_flush_window_key))
+		return -EAGAIN;
+	if (res->xfs && (!IS_I_VERSION(res->inode) ||
+			 inode_peek_iversion(res->inode) !=
+			 READ_ONCE(res->xfs_version)))
 		return -EAGAIN;
 	rc = pmf_range_check(res, NULL, offset, length);
 	if (rc)
@@ -499,29 +381,4 @@ bool pmf_dax_sync(const struct pmf_resolved *res)
 		return true;
 	return res->kind == PMEMFLUSH_TARGET_FSDAX_FILE &&
 	       dax_synchronous(res->dax_dev);
-}
-
-int pmf_target_init(void)
-{
-	struct file_system_type *sysfs = get_fs_type("sysfs");
-
-	/* sysfs is built in: get_fs_type() took no module reference */
-	if (!sysfs)
-		return -ENODEV;
-	pmf_wq = alloc_workqueue("pmemflush", WQ_UNBOUND, 0);
-	if (!pmf_wq)
-		return -ENOMEM;
-	pmf_sysfs = kern_mount(sysfs);
-	if (IS_ERR(pmf_sysfs)) {
-		destroy_workqueue(pmf_wq);
-		return PTR_ERR(pmf_sysfs);
-	}
-	return 0;
-}
-
-void pmf_target_exit(void)
-{
-	/* a killed caller's read may still be running: wait for it */
-	destroy_workqueue(pmf_wq);
-	kern_unmount(pmf_sysfs);
 }

@@ -52,7 +52,7 @@ cppcheck_user() {
 		$(ls ulib/*.c tools/vm/*.c tools/pmemflush/*.c tools/repro/*.c 2>/dev/null)
 }
 
-# the prototype kmod/target.c declares for a symbol of a private header
+# the prototype kmod/devdax.c declares for a symbol of a private header
 dax_private_proto() {
 	local series kver src
 	for series in 6.1 6.12; do
@@ -64,7 +64,7 @@ dax_private_proto() {
 			"$src/drivers/dax/dax-private.h" ||
 			{ echo "inode_dax() changed in $kver"; return 1; }
 	done
-	grep -Fqx 'struct dax_device *inode_dax(struct inode *inode);' kmod/target.c
+	grep -Fqx 'struct dax_device *inode_dax(struct inode *inode);' kmod/devdax.c
 }
 
 echo "1..7"
