@@ -32,6 +32,9 @@
  * fails the build instead of miscompiling; tools/lint.sh checks it against
  * both Debian kernels' sources, whose headers packages lack it.
  */
+#ifdef PMF_DAX_PRIVATE_H
+#include PMF_DAX_PRIVATE_H
+#endif
 struct dax_device *inode_dax(struct inode *inode);
 
 /* sysfs, mounted for this module, and the worker that reads it */
