@@ -18,7 +18,7 @@ static void pmf_target_release(struct kref *kref)
 	struct pmemflush_target *t =
 		container_of(kref, struct pmemflush_target, kref);
 
-	pmf_unresolve(&t->res);
+	pmf_unresolve_rcu(&t->res);
 	kfree_rcu(t, rcu);
 }
 

@@ -162,6 +162,7 @@ int pmf_resolve(struct file *file, struct pmf_resolved *res, bool reg);
 int pmf_resolve_bdev(struct block_device *bdev, struct pmf_resolved *res,
 		     bool reg);
 void pmf_unresolve(struct pmf_resolved *res);
+void pmf_unresolve_rcu(struct pmf_resolved *res);
 struct dax_device *pmf_devdax_of(struct file *file);
 bool pmf_xfs_realtime(struct file *file);
 bool pmf_xfs_still_data(struct pmf_resolved *res);

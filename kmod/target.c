@@ -207,14 +207,27 @@ int pmf_resolve_bdev(struct block_device *bdev, struct pmf_resolved *res,
 	return 0;
 }
 
-/* undo pmf_resolve(): @res is empty afterwards */
-void pmf_unresolve(struct pmf_resolved *res)
+/*
+ * Undo pmf_resolve() for a target that the by-id fast path may still read
+ * under rcu_read_lock() without a reference (pmf_flush_barriers()): its
+ * pointers stay as they are, valid until the grace period after which
+ * kfree_rcu() frees the target, since what they name is freed after a
+ * grace period too (kfree_rcu() of the region object; the dax inode and a
+ * DAX file's inode through RCU).
+ */
+void pmf_unresolve_rcu(struct pmf_resolved *res)
 {
 	pmf_region_put(res->region);
 	if (res->dax_dev)
 		put_dax(res->dax_dev);
 	if (res->file)
 		fput(res->file);
+}
+
+/* undo pmf_resolve() of a value no one else sees: @res is empty after */
+void pmf_unresolve(struct pmf_resolved *res)
+{
+	pmf_unresolve_rcu(res);
 	memset(res, 0, sizeof(*res));
 }
 
