@@ -240,16 +240,19 @@ static int pmf_region_flush_one(struct pmf_region *r,
 				const struct pmf_resolved *res, bool *ran)
 {
 	int rc, cookie;
+	bool widened;
 
 	*ran = false;
 	rc = pmf_live_enter(res, &cookie);
 	if (rc)
 		return rc;
 	*ran = true;
-	if (static_branch_unlikely(&pmf_flush_window_key))
+	/* entered and left alike, however the knob changes meanwhile */
+	widened = static_branch_unlikely(&pmf_flush_window_key);
+	if (widened)
 		pmf_flush_window_enter();
 	rc = nvdimm_flush(r->nd_region, NULL);
-	if (static_branch_unlikely(&pmf_flush_window_key))
+	if (widened)
 		pmf_flush_window_exit();
 	pmf_live_exit(res, cookie);
 	return rc < 0 ? rc : 0;
