@@ -41,10 +41,11 @@
  * renumbered or its driver unloaded: a region or disk that goes away and
  * comes back gets the number it would have got without pmemflush loaded.
  * While its device is gone an id answers ENXIO; an id of a device-dax device
- * whose namespace is enabled again (the same device, its driver bound
- * again) works again, while an id of a device that was replaced (a new
- * device of the same name) keeps answering ENXIO: ids name devices, not
- * numbers. An id of a file holds the file as an open descriptor would: the
+ * whose device_dax driver is bound again works again (the same device:
+ * unbinding kill_dax()es its dax_device, binding run_dax()es it), while an
+ * id of a device that was removed and created again (a namespace disabled
+ * and enabled, a region replaced) keeps answering ENXIO, even under the
+ * same name: ids name devices, not numbers. An id of a file holds the file as an open descriptor would: the
  * file system stays busy for umount until the id is unregistered or the
  * /dev/pmemflush file closed; /proc/PID/fdinfo of the /dev/pmemflush
  * descriptor lists each id and its target.
@@ -79,8 +80,8 @@
  *   which cannot be registered without holding it open: flush it by fd.
  * - ENXIO: the device behind the fd or id was disabled (unbound or removed)
  *   since the fd was opened or the id registered, or a DAX file's disk is
- *   being torn down; a device-dax id answers again once its namespace is
- *   enabled again (see above).
+ *   being torn down; a device-dax id answers again once device_dax is bound
+ *   to its device again (see above).
  * - EOVERFLOW: @offset + @length (or @addr + @length) overflows.
  * - ERANGE: the range ends past the end of the target (the file's size, the
  *   block device's or partition's size, the device-dax device's size).
