@@ -558,8 +558,13 @@ PATH_VARIANT(register_addr, .target = T_DEVDAX, .prepare = prep_dev,
 PATH_VARIANT(flush_id, .target = T_DEVDAX, .prepare = prep_id,
 	     .run = run_flush_id, .check = check_flush, .eio = 1,
 	     .may_not_allocate = 1);
+/*
+ * the region's facts are read once, at REGISTER: QUERY by id allocates
+ * nothing (it used to read sysfs attributes, with a path each)
+ */
 PATH_VARIANT(query_id, .target = T_DEVDAX, .prepare = prep_id,
-	     .run = run_query_id, .check = check_query, .query = 1);
+	     .run = run_query_id, .check = check_query, .query = 1,
+	     .may_not_allocate = 1);
 PATH_VARIANT(unregister, .target = T_DEVDAX, .prepare = prep_id,
 	     .run = run_unregister, .check = check_unregister,
 	     .may_not_allocate = 1);
