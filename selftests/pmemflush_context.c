@@ -278,7 +278,7 @@ TEST_F_TIMEOUT(landlock, devdax_register_query, 120)
 /* ----------------------------------------------- signals while reconfiguring */
 
 #define STORM_SECONDS	10
-#define STORM_MAX_S	90	/* wait this long at most for a reconfiguration */
+#define STORM_MAX_S	180	/* wait this long at most for a reconfiguration */
 #define RESTORE_S	60
 
 /* the reconfigurer's and the threads' shared counters (MAP_SHARED) */
