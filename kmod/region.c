@@ -202,11 +202,14 @@ struct pmf_region *pmf_region_get(struct device *rdev,
 	    kstrtou32(dev_name(rdev) + 6, 10, &id))
 		return ERR_PTR(-ENODEV);
 	if (unlikely(READ_ONCE(pmf_watched_bus) != rdev->bus)) {
+		/* another caller may have started watching meanwhile */
 		mutex_lock(&pmf_watch_lock);
-		rc = pmf_watched_bus ? -ENODEV : -EAGAIN;
+		rc = pmf_watched_bus == rdev->bus ? 0 :
+		     pmf_watched_bus ? -ENODEV : -EAGAIN;
 		pmf_seen_bus = rdev->bus;
 		mutex_unlock(&pmf_watch_lock);
-		return ERR_PTR(rc);
+		if (rc)
+			return ERR_PTR(rc);
 	}
 
 	spin_lock(&pmf_regions_lock);
