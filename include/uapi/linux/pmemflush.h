@@ -45,10 +45,11 @@
  * unbinding kill_dax()es its dax_device, binding run_dax()es it), while an
  * id of a device that was removed and created again (a namespace disabled
  * and enabled, a region replaced) keeps answering ENXIO, even under the
- * same name: ids name devices, not numbers. An id of a file holds the file as an open descriptor would: the
- * file system stays busy for umount until the id is unregistered or the
- * /dev/pmemflush file closed; /proc/PID/fdinfo of the /dev/pmemflush
- * descriptor lists each id and its target.
+ * same name: ids name devices, not numbers. An id of a file holds the file
+ * as an open descriptor would: the file system stays busy for umount until
+ * the id is unregistered or the /dev/pmemflush file closed;
+ * /proc/PID/fdinfo of the /dev/pmemflush descriptor lists each id and its
+ * target.
  *
  * Errors (besides those of a failing flush, below):
  *
