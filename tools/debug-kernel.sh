@@ -1,11 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The sanitizer guest kernel (KASAN, lockdep, KFENCE, UBSAN, kmemleak, ...):
-# Debian's linux-source-6.1 + x86_64_defconfig + tools/vm/debug.config, with
-# its modules and the nfit_test modules built against it. The build lives in
-# a cache outside the checkout, keyed by the source package's version and the
-# fragment's hash, so only the first run on a machine pays for it (about 20
-# minutes here). Prints the cache directory:
+# Debian's linux-source-6.1 + tools/vm/debug-patches/*.patch (fixes of the
+# kernel itself that the sanitizer guest needs, each saying why) +
+# x86_64_defconfig + tools/vm/debug.config, with its modules and the
+# nfit_test modules built against it. The build lives in a cache outside the
+# checkout, keyed by the source package's version and the hash of the
+# fragment and the patches, so only the first run on a machine pays for it
+# (about 20 minutes here). Prints the cache directory:
 #   DIR/bzImage  DIR/release  DIR/root/lib/modules/RELEASE  DIR/obj (build tree)
 #   DIR/src/tools/testing/nvdimm/*.ko (nfit_test)
 # Usage: tools/debug-kernel.sh [--path]   (--path: print DIR, build nothing)
@@ -14,10 +16,11 @@ cd "$(dirname "$0")/.."
 
 series=6.1
 frag=$PWD/tools/vm/debug.config
+patches=("$PWD"/tools/vm/debug-patches/*.patch)
 tarball=/usr/src/linux-source-$series.tar.xz
 cache=${PMF_CACHE:-/var/tmp/pmemflush-cache}
 ver=$(dpkg-query -W -f='${Version}' linux-source-$series)
-hash=$(sha256sum "$frag" | cut -c1-12)
+hash=$(cat "$frag" "${patches[@]}" | sha256sum | cut -c1-12)
 dir=$cache/debug-$series-$ver-$hash
 
 if [ "${1:-}" = --path ] || [ -f "$dir/done" ]; then
@@ -32,6 +35,10 @@ mkdir -p "$dir/src" "$dir/obj"
 start=$(date +%s)
 log "building linux-source-$series $ver + $(basename "$frag") in $dir"
 tar -xJf "$tarball" -C "$dir/src" --strip-components=1
+for p in "${patches[@]}"; do
+	log "applying $(basename "$p")"
+	patch -s -p1 -d "$dir/src" <"$p"
+done
 
 k=(make -s -C "$dir/src" O="$dir/obj" -j"$(($(nproc) + 1))")
 "${k[@]}" x86_64_defconfig >/dev/null
