@@ -12,6 +12,16 @@ res=$b/results
 rm -rf "$res"
 mkdir -p "$res"
 selftests=$(ls "$b"/selftests/*)
+# each step's start and length, printed before the summary
+t0=$(date +%s)
+times=$b/step-times
+: >"$times"
+took() {	# NAME START: the step NAME began at START (date +%s) and ends now
+	local now
+	now=$(date +%s)
+	printf '%-34s %4d:%02d  %4d:%02d\n' "$1" $((($2 - t0) / 60)) \
+		$((($2 - t0) % 60)) $(((now - $2) / 60)) $(((now - $2) % 60)) >>"$times"
+}
 kver61=$(tools/kver.sh 6.1)
 
 # PMF_SERIES / PMF_STACKS narrow the VM boots, PMF_VM_ONLY=1 skips the
@@ -31,6 +41,7 @@ if [[ " $series_list " == *" debug "* ]] &&
 	echo "== debug kernel: building in the background ($b/debug-kernel.log)"
 	tools/debug-kernel.sh >"$b/debug-kernel.log" 2>&1 &
 	dbg_pid=$!
+	dbg_start=$(date +%s)
 fi
 # the debug boots run what exercises the module; the Debian boots leave out
 # the fault injection (their kernels have none) and the soak, and the debug
@@ -46,7 +57,10 @@ not_debug='/(libpmemflush_vm|pmem2_patterns|pmemflush_cmd|pmemflush_cxl)[^/]*$|_
 
 if [ -z "${PMF_VM_ONLY:-}" ]; then
 echo "== lint"
+since=$(date +%s)
 tools/lint.sh | tee "$res/lint.tap"
+took lint "$since"
+since=$(date +%s)
 
 for t in $(ls "$b"/hosttests/*_test 2>/dev/null); do
 	echo "== host: $(basename "$t")"
@@ -57,9 +71,12 @@ echo "== host: abi"
 tools/abi-check.sh "$b/ulib/libpmemflush.so.1" ulib/libpmemflush.map \
 	include/libpmemflush.h | tee "$res/host-abi.tap"
 
+took "host tests" "$since"
 echo "== VM harness self-check"
+since=$(date +%s)
 tools/vm/mkinitramfs.sh "$kver61" "$b/initramfs-$kver61.cpio.gz"
 tools/vm/selfcheck.sh "$kver61" "$b/vm-selfcheck" | tee "$res/vm-selfcheck.tap"
+took "harness self-check" "$since"
 fi
 
 # one series' boots; each appends "RC SERIES STACK" to $boots
@@ -73,6 +90,7 @@ run_series() {
 		while [ -n "$dbg_pid" ] && kill -0 "$dbg_pid" 2>/dev/null; do
 			sleep 10
 		done
+		[ -n "$dbg_pid" ] && took "debug kernel build" "$dbg_start"
 		dbg=$(tools/debug-kernel.sh --path)
 		if [ ! -f "$dbg/done" ]; then
 			echo "debug kernel: build failed; log tail:"
@@ -123,8 +141,9 @@ run_series() {
 # one boot of run_series (its locals: series kver stack tests nvdimm vmenv
 # vmtimeout)
 boot_stack() {
-	local out rc t gen name
+	local out rc t gen name since
 
+	since=$(date +%s)
 	out=$b/vm-$series-$stack
 	echo "== VM: $series ($kver), $stack"
 	rc=0
@@ -138,6 +157,7 @@ boot_stack() {
 		PMF_COMPAT_OURS="$b/compat/pmem2_compat-pmemflush" \
 		PMF_PATTERNS_DIR="$b/patterns" "${vmenv[@]}" || rc=$?
 	echo "$rc $series $stack" >>"$boots"
+	took "boot $series $stack" "$since"
 	for t in "$out"/tap/*.tap; do
 		[ -f "$t" ] && cp "$t" "$res/$series-$stack-$(basename "$t")"
 	done
@@ -168,7 +188,9 @@ done
 # beside the debug boots, which use the build tree, not the packages
 if [ -z "${PMF_NO_PACKAGES:-}" ]; then
 	echo "== packages"
+	since=$(date +%s)
 	tools/pkg/check-packages.sh "$b" "$res"
+	took packages "$since"
 fi
 if [ -n "$dbg_run" ]; then
 	wait "$dbg_run"
@@ -185,5 +207,7 @@ fi
 	done <"$boots"
 } >"$res/vm-boots.tap"
 
+echo "== step times (start and length, min:s, from the start of the checks)"
+cat "$times"
 echo "== summary"
 tools/tap-summary.sh "$res"/*.tap
