@@ -7,7 +7,13 @@
 
 #include "pmf.h"
 
-static __thread char pmf_errmsg[256];
+/*
+ * PMDK's size for a message and for pmem2_perror()'s prefix (MAXPRINT in its
+ * out.c): messages name sysfs paths and user paths, which 256 bytes cut.
+ */
+#define PMF_MAXPRINT 8192
+
+static __thread char pmf_errmsg[PMF_MAXPRINT];
 
 int pmf_err(int ret, const char *fmt, ...)
 {
@@ -67,7 +73,7 @@ PMF_EXPORT int pmem2_err_to_errno(int err)
 
 PMF_EXPORT void pmem2_perror(const char *format, ...)
 {
-	char buf[256];
+	char buf[PMF_MAXPRINT];
 	va_list ap;
 
 	va_start(ap, format);

@@ -256,4 +256,36 @@ TEST(perror_format)
 	ASSERT_STREQ("open x: invalid fd -7\n", buf);
 }
 
+/* messages and perror's prefix as long as PMDK's (8,191 bytes), not 256 */
+TEST(long_messages)
+{
+	static char path[10000], buf[12000];
+	struct pmem2_source *src;
+	int p[2], saved;
+	ssize_t n, got = 0;
+
+	memset(path, 'p', sizeof(path) - 1);
+	path[5000] = '\0';
+	pmf_err(PMEM2_E_UNKNOWN, "%s", path);
+	ASSERT_EQ(5000, strlen(pmem2_errormsg()));
+	path[5000] = 'p';
+	pmf_err(PMEM2_E_UNKNOWN, "%s", path);
+	ASSERT_EQ(8191, strlen(pmem2_errormsg()));
+
+	ASSERT_EQ(0, pipe(p));
+	saved = dup(2);
+	dup2(p[1], 2);
+	pmem2_source_from_fd(&src, -7);
+	path[5000] = '\0';
+	pmem2_perror("%s", path);
+	dup2(saved, 2);
+	close(saved);
+	close(p[1]);
+	while ((n = read(p[0], buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += n;
+	close(p[0]);
+	ASSERT_EQ(5000 + strlen(": invalid fd -7\n"), (size_t)got);
+	ASSERT_EQ(0, strcmp(buf + 5000, ": invalid fd -7\n"));
+}
+
 TEST_HARNESS_MAIN
