@@ -19,6 +19,7 @@
 #define PMF_CPUID1_EDX_CLFLUSH		(1U << 19)
 #define PMF_CPUID7_EBX_CLFLUSHOPT	(1U << 23)
 #define PMF_CPUID7_EBX_CLWB		(1U << 24)
+#define PMF_CPUID7_ECX_OSPKE		(1U << 4)
 
 void pmf_cpuid_read(struct pmf_cpuid *id)
 {
@@ -31,6 +32,26 @@ void pmf_cpuid_read(struct pmf_cpuid *id)
 		id->clflushopt = b & PMF_CPUID7_EBX_CLFLUSHOPT;
 		id->clwb = b & PMF_CPUID7_EBX_CLWB;
 	}
+}
+
+/*
+ * Whether the CPU may write back the cache lines of a map with @prot
+ * (PMEM2_PROT_*): CLWB, CLFLUSHOPT and CLFLUSH check access as a load does.
+ * On x86 a present page is readable, a writable one included, except with
+ * no access at all (PROT_NONE) and execute-only, which Linux makes unreadable
+ * with a protection key where the OS has enabled them (CPUID OSPKE).
+ */
+bool pmf_cpu_can_write_back(unsigned int prot)
+{
+	unsigned int a, b, c = 0, d;
+
+	if (prot & (PMEM2_PROT_READ | PMEM2_PROT_WRITE))
+		return true;
+	if (!(prot & PMEM2_PROT_EXEC))
+		return false;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return true;
+	return !(c & PMF_CPUID7_ECX_OSPKE);
 }
 
 static bool pmf_env_set(char *(*env)(const char *), const char *name)

@@ -3,11 +3,13 @@
  * The one place that talks to the kernel for a map: /dev/pmemflush and its
  * ioctls, mmap and msync, behind a table the host tests replace.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -104,6 +106,50 @@ static int pmf_real_unreg(int dev, uint32_t id)
 	return ioctl(dev, PMEMFLUSH_UNREGISTER, &arg) ? -errno : 0;
 }
 
+/*
+ * Whether every mapping of [addr, addr + len) in the smaps text @f has
+ * VM_SYNC, which smaps' VmFlags shows as "sf": 1 when all do and they
+ * cover the range without a hole, else 0. A caller's own mapping says what
+ * it is only here; its claimed granularity proves nothing.
+ */
+int pmf_smaps_map_sync(FILE *f, const void *addr, size_t len)
+{
+	uintptr_t lo = (uintptr_t)addr, hi = lo + len, covered = lo;
+	unsigned long start, end;
+	bool in = false, sync = true;
+	size_t cap = 0;
+	char *line = NULL;
+
+	while (sync && getline(&line, &cap, f) > 0) {
+		if (isxdigit((unsigned char)line[0]) && !isupper((unsigned char)line[0]) &&
+		    sscanf(line, "%lx-%lx ", &start, &end) == 2) {
+			in = start < hi && end > lo;
+			if (in && start > covered)
+				sync = false;	/* a hole */
+			if (in && end > covered)
+				covered = end;
+		} else if (in && !strncmp(line, "VmFlags:", 8)) {
+			line[strcspn(line, "\n")] = ' ';
+			if (!strstr(line + 8, " sf "))
+				sync = false;
+		}
+	}
+	free(line);
+	return sync && covered >= hi;
+}
+
+static int pmf_real_map_sync(const void *addr, size_t len)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = pmf_smaps_map_sync(f, addr, len);
+	fclose(f);
+	return ret;
+}
+
 static const struct pmf_kops pmf_kops_real = {
 	.dev_open = pmf_real_dev_open,
 	.dev_close = pmf_real_dev_close,
@@ -113,6 +159,7 @@ static const struct pmf_kops pmf_kops_real = {
 	.unreg = pmf_real_unreg,
 	.mmap = mmap,
 	.msync = msync,
+	.map_sync = pmf_real_map_sync,
 };
 
 const struct pmf_kops *pmf_kops = &pmf_kops_real;

@@ -480,6 +480,7 @@ static int pmf_map_setup(struct pmem2_map **map_ptr,
 		map->sharing = PMEM2_SHARED;
 		map->prot = PMEM2_PROT_READ | PMEM2_PROT_WRITE;
 	}
+	map->write_back = pmf_cpu_can_write_back(map->prot);
 	pmf_map_flush_fns(map, t);
 	pmf_map_mem_fns(map);
 	if (src->ftype == PMF_FTYPE_ANON) {
@@ -633,9 +634,13 @@ PMF_EXPORT int pmem2_map_delete(struct pmem2_map **map_ptr)
 	if (rsv)
 		pmf_vmr_wrlock(rsv);
 	ret = pmf_map_unmap(map);
-	if (ret && rsv) {
-		/* still mapped, still in the reservation: as libpmem2, keep it */
-		pmf_vmr_unlock(rsv);
+	if (ret) {
+		/*
+		 * still mapped (and in its reservation): as libpmem2, keep the
+		 * map and the caller's handle, and say why
+		 */
+		if (rsv)
+			pmf_vmr_unlock(rsv);
 		pmf_maps_add(map);
 		return ret;
 	}
@@ -659,7 +664,7 @@ PMF_EXPORT int pmem2_map_from_existing(struct pmem2_map **map_ptr,
 				       void *addr, size_t len,
 				       enum pmem2_granularity gran)
 {
-	bool devdax = src->ftype == PMF_FTYPE_DEVDAX;
+	bool devdax = src->ftype == PMF_FTYPE_DEVDAX, map_sync;
 	struct pmem2_map *map;
 	struct pmf_target t;
 	int ret;
@@ -682,8 +687,14 @@ PMF_EXPORT int pmem2_map_from_existing(struct pmem2_map **map_ptr,
 			return pmf_err(PMEM2_E_NOSUPP,
 				       "device-dax on an asynchronous region (virtio-pmem) is durable only through its flush, which needs the pmemflush module");
 	}
-	ret = pmf_map_setup(&map, src, &t, addr, len, gran,
-			    t.try_sync && gran != PMEM2_GRANULARITY_PAGE, true,
+	/*
+	 * A file's mapping is MAP_SYNC only if the kernel says so (a claimed
+	 * CACHE_LINE or BYTE proves nothing): otherwise its deep flush must
+	 * msync, for block allocation and unwritten extents
+	 */
+	map_sync = t.try_sync && gran != PMEM2_GRANULARITY_PAGE &&
+		   (devdax || pmf_kops->map_sync(addr, len) == 1);
+	ret = pmf_map_setup(&map, src, &t, addr, len, gran, map_sync, true,
 			    NULL);
 	if (ret)
 		return ret;
@@ -762,8 +773,12 @@ PMF_EXPORT int pmem2_deep_flush(struct pmem2_map *map, void *ptr, size_t size)
 		break;
 	}
 
-	/* a map that cannot be read cannot be written back (it would fault) */
-	if (map->prot & PMEM2_PROT_READ)
+	/*
+	 * every map the process can store through is written back; one it
+	 * cannot even read (no access, execute-only) would fault, and holds
+	 * no store of its own
+	 */
+	if (map->write_back)
 		pmf_cpu_flush(ptr, size);
 	pmf_cpu_drain();
 	switch (map->deep) {

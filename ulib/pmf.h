@@ -7,6 +7,7 @@
 #define PMF_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -46,7 +47,12 @@ struct pmf_kops {
 	void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd,
 		      off_t off);
 	int (*msync)(void *addr, size_t len, int flags);
+	/* 1: every mapping of the range is MAP_SYNC; 0: not; -errno */
+	int (*map_sync)(const void *addr, size_t len);
 };
+
+/* map_sync of /proc/self/smaps' text in @f (pmf_kops' real one reads it) */
+int pmf_smaps_map_sync(FILE *f, const void *addr, size_t len);
 
 extern const struct pmf_kops *pmf_kops;
 /* where sysfs is; "/sys" but for tests */
@@ -125,6 +131,7 @@ const char *pmf_cpu_flush_name(enum pmf_cpu_flush kind);
 pmem2_flush_fn pmf_cpu_flush_get(void);
 pmem2_persist_fn pmf_cpu_persist_get(void);
 void pmf_cpu_flush(const void *ptr, size_t size);
+bool pmf_cpu_can_write_back(unsigned int prot);
 void pmf_cpu_drain(void);
 /* test hook: CPUID as the one-time choice will see it (NULL: the CPU's) */
 extern const struct pmf_cpuid *pmf_test_cpuid;
@@ -301,6 +308,7 @@ struct pmem2_map {
 	pmem2_memmove_fn memmove_fn;
 	pmem2_memset_fn memset_fn;
 	unsigned int prot;	/* PMEM2_PROT_* it was mapped with */
+	bool write_back;	/* the CPU may write its lines back (pmf_cpu_can_write_back) */
 };
 
 /*

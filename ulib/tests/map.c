@@ -3,11 +3,28 @@
  * pmem2_map_new() and pmem2_deep_flush() on a regular temp file, with a fake
  * module behind the kops table making it look like fsdax or device-dax.
  */
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "pmf_test.h"
 
 #define PG 4096
+
+/*
+ * munmap() for the library linked into this test: fails with
+ * munmap_errno when set, else the system call (ASan's runtime unmaps with
+ * its own system calls)
+ */
+static int munmap_errno;
+
+int munmap(void *addr, size_t len)
+{
+	if (munmap_errno) {
+		errno = munmap_errno;
+		return -1;
+	}
+	return (int)syscall(SYS_munmap, addr, len);
+}
 
 TEST(range_rules)
 {
@@ -308,6 +325,83 @@ TEST(deep_flush_by_id)
 		ASSERT_EQ(0, fake.live_ids);
 		ASSERT_EQ(1, fds_of_file(fd));
 	}
+	close(fd);
+	PMF_LEAK_CHECK();
+}
+
+/*
+ * The CPU write-back of a deep flush covers every map the process can store
+ * through: a PMEM2_PROT_WRITE map is readable on x86 and written back like a
+ * readable one; a PMEM2_PROT_NONE map, which the write-back would fault on,
+ * is not.
+ */
+TEST(deep_flush_writes_back_write_only_maps)
+{
+	static const struct {
+		unsigned int prot;
+		int cpu_flushes;
+	} cases[] = {
+		{ PMEM2_PROT_WRITE, 1 },
+		{ PMEM2_PROT_READ | PMEM2_PROT_WRITE, 1 },
+		{ PMEM2_PROT_NONE, 0 },
+	};
+	struct pmem2_config *cfg;
+	struct pmem2_source *src;
+	struct pmem2_map *map;
+	int fd = tmp_file(2 * PG);
+	size_t i;
+	char *a;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&fake, 0, sizeof(fake));
+		fake_module(PMEMFLUSH_TARGET_FSDAX_FILE, 1, PMEMFLUSH_DAX_SYNC);
+		ASSERT_EQ(0, pmem2_config_new(&cfg));
+		pmem2_config_set_required_store_granularity(cfg,
+				PMEM2_GRANULARITY_PAGE);
+		ASSERT_EQ(0, pmem2_config_set_protection(cfg, cases[i].prot));
+		ASSERT_EQ(0, pmem2_source_from_fd(&src, fd));
+		ASSERT_EQ(0, pmem2_map_new(&map, cfg, src));
+		a = pmem2_map_get_address(map);
+		if (cases[i].prot & PMEM2_PROT_WRITE)
+			a[PG + 5] = 1;
+		ASSERT_EQ(0, pmem2_deep_flush(map, a + PG, 64));
+		TH_LOG("prot %#x: %d write-backs, %d FLUSH, %d msync",
+		       cases[i].prot, fake.cpu_flushes, fake.flushes,
+		       fake.msyncs);
+		EXPECT_EQ(cases[i].cpu_flushes, fake.cpu_flushes);
+		if (cases[i].cpu_flushes) {
+			EXPECT_EQ((uintptr_t)a + PG, fake.cpu_flush_addr);
+			EXPECT_EQ(64, fake.cpu_flush_len);
+		}
+		ASSERT_EQ(0, pmem2_map_delete(&map));
+		pmem2_source_delete(&src);
+		pmem2_config_delete(&cfg);
+	}
+	close(fd);
+	PMF_LEAK_CHECK();
+}
+
+/* a map whose munmap fails stays mapped: the caller keeps its handle */
+TEST(map_delete_keeps_map_when_munmap_fails)
+{
+	struct pmem2_map *map, *kept;
+	int fd = tmp_file(2 * PG);
+	char *a;
+
+	fake_no_module();
+	ASSERT_EQ(0, pmf_test_map(fd, 2, 0, 0, &map));
+	a = pmem2_map_get_address(map);
+	kept = map;
+	munmap_errno = ENOMEM;
+	ASSERT_EQ(-ENOMEM, pmem2_map_delete(&map));
+	munmap_errno = 0;
+	ASSERT_EQ(kept, map);
+	ASSERT_NE(NULL, strstr(pmem2_errormsg(), "munmap"));
+	ASSERT_EQ(a, pmem2_map_get_address(map));
+	a[PG] = 7;
+	ASSERT_EQ(0, pmem2_deep_flush(map, a + PG, 1));
+	ASSERT_EQ(0, pmem2_map_delete(&map));
+	ASSERT_EQ(NULL, map);
 	close(fd);
 	PMF_LEAK_CHECK();
 }

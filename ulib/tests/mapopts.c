@@ -453,8 +453,23 @@ TEST(existing_file)
 
 	ASSERT_NE(MAP_FAILED, mem);
 	ASSERT_EQ(0, pmem2_source_from_fd(&src, fd));
-	/* CACHE_LINE claims MAP_SYNC: registered by address, flushed by id */
+	/*
+	 * CACHE_LINE on a mapping the kernel does not call MAP_SYNC (smaps'
+	 * "sf"): the claim proves nothing, deep flush msyncs as libpmem2's
+	 */
 	fsdax();
+	ASSERT_EQ(0, pmem2_map_from_existing(&map, src, mem + PG, 2 * PG,
+					     PMEM2_GRANULARITY_CACHE_LINE));
+	ASSERT_EQ(1, fake.map_sync_calls);
+	ASSERT_EQ(0, fake.regs);
+	ASSERT_EQ(0, pmem2_deep_flush(map, mem + PG + 10, 20));
+	ASSERT_EQ(1, fake.msyncs);
+	ASSERT_EQ(0, fake.flushes);
+	ASSERT_EQ(0, pmem2_map_delete(&map));
+	memset(&fake, 0, sizeof(fake));
+	/* a MAP_SYNC mapping: registered by address, flushed by id */
+	fsdax();
+	fake.map_sync = 1;
 	fake.reg_offset = 5 * PG;
 	ASSERT_EQ(0, pmem2_map_from_existing(&map, src, mem + PG, 2 * PG,
 					     PMEM2_GRANULARITY_CACHE_LINE));
@@ -489,6 +504,55 @@ TEST(existing_file)
 	munmap(mem, 4 * PG);
 	close(fd);
 	PMF_LEAK_CHECK();
+}
+
+/* MAP_SYNC as smaps tells it: every mapping of the range "sf", no hole */
+TEST(smaps_map_sync)
+{
+	static const char text[] =
+		"7f0000000000-7f0000002000 rw-s 00000000 fd:01 12  /mnt/dax/a\n"
+		"Size:                  8 kB\n"
+		"VmFlags: rd wr sh mr mw me ms sf\n"
+		"7f0000002000-7f0000004000 rw-s 00002000 fd:01 12  /mnt/dax/a\n"
+		"Size:                  8 kB\n"
+		"VmFlags: rd wr sh mr mw me ms\n"
+		"7f0000005000-7f0000006000 rw-s 00005000 fd:01 12  /mnt/dax/a\n"
+		"VmFlags: rd wr sh mr mw me ms sf\n"
+		"7f0000006000-7f0000007000 rw-s 00006000 fd:01 12  /mnt/dax/a\n"
+		"VmFlags: rd wr sh mr mw me ms sf\n";
+	static const struct {
+		uintptr_t addr;
+		size_t len;
+		int want;
+	} cases[] = {
+		{ 0x7f0000000000, 0x2000, 1 },	/* one sf mapping */
+		{ 0x7f0000001000, 0x1000, 1 },	/* part of it */
+		{ 0x7f0000001000, 0x2000, 0 },	/* into one without sf */
+		{ 0x7f0000005000, 0x2000, 1 },	/* two sf mappings, adjacent */
+		{ 0x7f0000004000, 0x2000, 0 },	/* a hole first */
+		{ 0x7f0000006000, 0x2000, 0 },	/* past the last mapping */
+		{ 0x7f0000008000, 0x1000, 0 },	/* nothing mapped */
+	};
+	int fd = tmp_file(PG);
+	char *mem;
+	size_t i;
+	FILE *f;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		f = fmemopen((void *)text, sizeof(text) - 1, "r");
+		ASSERT_NE(NULL, f);
+		EXPECT_EQ(cases[i].want,
+			  pmf_smaps_map_sync(f, (void *)cases[i].addr,
+					     cases[i].len))
+			TH_LOG("case %zu", i);
+		fclose(f);
+	}
+	/* the real one: a shared mapping of a file that has no DAX */
+	mem = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	ASSERT_EQ(0, pmf_real_kops()->map_sync(mem, PG));
+	munmap(mem, PG);
+	close(fd);
 }
 
 /* pmem2_map_new() must not take a range pmem2_map_from_existing() holds */

@@ -59,6 +59,8 @@ static struct {
 	int mmaps, sync_tries;
 	int msync_ret;		/* errno to fail msync with */
 	int msyncs;
+	int map_sync;		/* what kops->map_sync answers */
+	int map_sync_calls;
 	uintptr_t msync_addr;
 	size_t msync_len;
 	struct {		/* the first FAKE_MSYNC_LOG msyncs */
@@ -181,6 +183,14 @@ static int fake_msync(void *addr, size_t len, int flags)
 	return msync(addr, len, flags);
 }
 
+static int fake_map_sync(const void *addr, size_t len)
+{
+	(void)addr;
+	(void)len;
+	fake.map_sync_calls++;
+	return fake.map_sync;
+}
+
 static void fake_cpu_flush_spy(const void *ptr, size_t size)
 {
 	fake.cpu_flushes++;
@@ -197,6 +207,7 @@ static const struct pmf_kops fake_kops = {
 	.unreg = fake_unreg,
 	.mmap = fake_mmap,
 	.msync = fake_msync,
+	.map_sync = fake_map_sync,
 };
 
 /* module loaded, target as given */
