@@ -140,6 +140,11 @@ static struct {
 	bool reload_ok;
 	char reload_skip[160];
 	double reload_every;
+	/*
+	 * a namespace reconfiguration under way (its start, 0: none) and the
+	 * end of the last one: the reload's wait for users runs from then
+	 */
+	__u64 reconf_since, reconf_end;	/* now_ns() */
 
 	struct slot slots[NSLOTS];
 	volatile int stop;
@@ -1257,8 +1262,11 @@ static bool cycle_once(struct worker *w, unsigned long cycle)
 	w->doing = ndctl ? "ndctl disable-namespace" : "unbind the claim";
 	cseq_set(c + 1);
 	t1 = now_ns();
+	__atomic_store_n(&g.reconf_since, now_ns(), __ATOMIC_RELAXED);
 	rc = ns_disable(ndctl, claim, ns);
 	err = errno;
+	__atomic_store_n(&g.reconf_since, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&g.reconf_end, now_ns(), __ATOMIC_RELAXED);
 	account(ndctl ? OP_NDCTL_DISABLE : OP_DISABLE, T_DEVDAX, rc,
 		ndctl ? EIO : err, now_ns() - t1);
 	if (now_ns() - t1 > 5000000000ULL)
@@ -1293,8 +1301,11 @@ static bool cycle_once(struct worker *w, unsigned long cycle)
 	cseq_set(c + 3);
 	for (i = 0; i < 5; i++) {
 		t1 = now_ns();
+		__atomic_store_n(&g.reconf_since, now_ns(), __ATOMIC_RELAXED);
 		rc = ns_enable(ndctl, claim, ns);
 		err = errno;
+		__atomic_store_n(&g.reconf_since, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&g.reconf_end, now_ns(), __ATOMIC_RELAXED);
 		account(ndctl ? OP_NDCTL_ENABLE : OP_ENABLE, T_DEVDAX, rc,
 			ndctl ? EIO : err, now_ns() - t1);
 		if (!rc)
@@ -1375,7 +1386,7 @@ static int insert_module(void)
 /* the shared /dev/pmemflush is closed, the module gone and back */
 static void reload(struct worker *w)
 {
-	double start, busy_since;
+	double start, busy_since, quiet;
 	struct stat st;
 	long rc;
 	int i, err;
@@ -1407,9 +1418,21 @@ static void reload(struct worker *w)
 		/* a second of racing the opens, then they hold off */
 		if (now() - busy_since > 1)
 			g.hold = 1;
-		if (now() - start > 60) {
-			failf(C_RELOAD, "delete_module: still %s after 60 s with every user held off (refcnt %lld)",
-			      errname(err), pmf_read_ll("/sys/module/pmemflush/refcnt"));
+		/*
+		 * 60 s, counted from the end of a namespace reconfiguration
+		 * if one ran meanwhile: a user of the module (a killed child
+		 * that still holds the file, a call) may wait for the device
+		 * lock the reconfiguration holds, which took 60 s on a busy
+		 * machine's sanitizer guest
+		 */
+		quiet = __atomic_load_n(&g.reconf_end, __ATOMIC_RELAXED) / 1e9;
+		if (quiet < start)
+			quiet = start;
+		if (!__atomic_load_n(&g.reconf_since, __ATOMIC_RELAXED) &&
+		    now() - quiet > 60) {
+			failf(C_RELOAD, "delete_module: still %s after %.0f s with every user held off, 60 s after any reconfiguration (refcnt %lld)",
+			      errname(err), now() - start,
+			      pmf_read_ll("/sys/module/pmemflush/refcnt"));
 			break;
 		}
 		msleep(5);
