@@ -121,7 +121,12 @@ int pmf_smaps_map_sync(FILE *f, const void *addr, size_t len)
 	char *line = NULL;
 
 	while (sync && getline(&line, &cap, f) > 0) {
-		if (isxdigit((unsigned char)line[0]) && !isupper((unsigned char)line[0]) &&
+		/*
+		 * a mapping's line starts with its address, a field's
+		 * with an upper-case name
+		 */
+		if (isxdigit((unsigned char)line[0]) &&
+		    !isupper((unsigned char)line[0]) &&
 		    sscanf(line, "%lx-%lx ", &start, &end) == 2) {
 			in = start < hi && end > lo;
 			if (in && start > covered)
