@@ -91,7 +91,9 @@ boots=$b/boots.list
 : >"$boots"
 run_series() {
 	local series=$1 vmenv=() kver dbg nvdimm tests stacks stack
-	local vmtimeout=${PMF_VM_TIMEOUT:-2400}
+	# a boot's limit: the Debian QEMU boot ran into 2,400 s on a machine
+	# busy with the debug build and other guests
+	local vmtimeout=${PMF_VM_TIMEOUT:-3000}
 	if [ "$series" = debug ]; then
 		# the build started above (or an earlier run's, in the cache)
 		while [ -n "$dbg_pid" ] && kill -0 "$dbg_pid" 2>/dev/null; do
