@@ -117,9 +117,6 @@ run_series() {
 		stacks=$(printf '%s\n' $stack_list | grep -vx cxl)
 		vmenv=(PMF_SOAK_SECONDS="${PMF_SOAK_SECONDS:-120}"
 		       PMF_FUZZ_IOCTLS="${PMF_DEBUG_FUZZ_IOCTLS:-250000}")
-		# the QEMU-stack boot took 932 s beside another VM and 1,239 s
-		# beside the Debian boots
-		vmtimeout=${PMF_VM_TIMEOUT:-3000}
 	else
 		kver=$(tools/kver.sh $series)
 		make --no-print-directory -s module KSERIES=$series >/dev/null
