@@ -345,8 +345,6 @@ TEST(deep_flush_writes_back_write_only_maps)
 		{ PMEM2_PROT_READ | PMEM2_PROT_WRITE, 1 },
 		{ PMEM2_PROT_NONE, 0 },
 	};
-	struct pmem2_config *cfg;
-	struct pmem2_source *src;
 	struct pmem2_map *map;
 	int fd = tmp_file(2 * PG);
 	size_t i;
@@ -355,12 +353,8 @@ TEST(deep_flush_writes_back_write_only_maps)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memset(&fake, 0, sizeof(fake));
 		fake_module(PMEMFLUSH_TARGET_FSDAX_FILE, 1, PMEMFLUSH_DAX_SYNC);
-		ASSERT_EQ(0, pmem2_config_new(&cfg));
-		pmem2_config_set_required_store_granularity(cfg,
-				PMEM2_GRANULARITY_PAGE);
-		ASSERT_EQ(0, pmem2_config_set_protection(cfg, cases[i].prot));
-		ASSERT_EQ(0, pmem2_source_from_fd(&src, fd));
-		ASSERT_EQ(0, pmem2_map_new(&map, cfg, src));
+		ASSERT_EQ(0, pmf_test_map_prot(fd, PMEM2_GRANULARITY_PAGE, 0, 0,
+					       cases[i].prot, &map));
 		a = pmem2_map_get_address(map);
 		if (cases[i].prot & PMEM2_PROT_WRITE)
 			a[PG + 5] = 1;
@@ -374,8 +368,6 @@ TEST(deep_flush_writes_back_write_only_maps)
 			EXPECT_EQ(64, fake.cpu_flush_len);
 		}
 		ASSERT_EQ(0, pmem2_map_delete(&map));
-		pmem2_source_delete(&src);
-		pmem2_config_delete(&cfg);
 	}
 	close(fd);
 	PMF_LEAK_CHECK();

@@ -316,11 +316,12 @@ static const struct pmf_errno_case pmf_kernel_errnos[] __attribute__((unused)) =
 	(sizeof(pmf_kernel_errnos) / sizeof(pmf_kernel_errnos[0]))
 
 /*
- * pmem2_map_new() of @fd: @gran < 0 leaves the granularity unset, @off and
- * @len as pmem2_config_set_offset/_length take them (0: the whole source).
+ * pmem2_map_new() of @fd with protection @prot (PMEM2_PROT_*): @gran < 0
+ * leaves the granularity unset, @off and @len as
+ * pmem2_config_set_offset/_length take them (0: the whole source).
  */
-static inline int pmf_test_map(int fd, int gran, size_t off, size_t len,
-			       struct pmem2_map **map)
+static inline int pmf_test_map_prot(int fd, int gran, size_t off, size_t len,
+				    unsigned int prot, struct pmem2_map **map)
 {
 	struct pmem2_config *cfg;
 	struct pmem2_source *src;
@@ -332,12 +333,24 @@ static inline int pmf_test_map(int fd, int gran, size_t off, size_t len,
 		pmem2_config_set_required_store_granularity(cfg, gran);
 	pmem2_config_set_offset(cfg, off);
 	pmem2_config_set_length(cfg, len);
+	if (pmem2_config_set_protection(cfg, prot)) {
+		pmem2_config_delete(&cfg);
+		return -1001;
+	}
 	ret = pmem2_source_from_fd(&src, fd);
 	if (!ret)
 		ret = pmem2_map_new(map, cfg, src);
 	pmem2_source_delete(&src);
 	pmem2_config_delete(&cfg);
 	return ret;
+}
+
+/* pmf_test_map_prot() with the default protection, read and write */
+static inline int pmf_test_map(int fd, int gran, size_t off, size_t len,
+			       struct pmem2_map **map)
+{
+	return pmf_test_map_prot(fd, gran, off, len,
+				 PMEM2_PROT_READ | PMEM2_PROT_WRITE, map);
 }
 
 #endif /* PMF_TEST_H */
