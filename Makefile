@@ -238,8 +238,8 @@ install-module: module
 	$(MAKE) -C $(KDIR) M=$(MODB) modules_install
 
 # libpmemflush: one object list, built twice: PIC with hidden visibility for
-# libpmemflush.so.1 and the static archive (which the host tests would use to
-# reach internal hooks), and again with ASan/UBSan for the host tests.
+# libpmemflush.so.1, and again with ASan/UBSan and the internal test hooks
+# (PMF_TEST_HOOKS) into the archive the host tests link whole.
 LIB_VERSION	:= 1.2
 LIB_SONAME	:= libpmemflush.so.1
 LIB_SRCS	:= $(wildcard ulib/*.c)
@@ -250,7 +250,7 @@ LIB_CFLAGS	= $(UCFLAGS) -fPIC -fvisibility=hidden
 LIB_LDFLAGS	= -shared -Wl,-soname,$(LIB_SONAME) -Wl,-z,defs \
 		  -Wl,--version-script=ulib/libpmemflush.map
 
-lib: $(B)/ulib/$(LIB_SONAME) $(B)/ulib/libpmemflush.so $(B)/ulib/libpmemflush.a
+lib: $(B)/ulib/$(LIB_SONAME) $(B)/ulib/libpmemflush.so
 
 $(B)/ulib/%.o: ulib/%.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)
@@ -283,7 +283,8 @@ HOSTTEST_SAN	?= -fsanitize=address,undefined -fno-sanitize-recover=all \
 HOSTTEST_NAMES	:= $(patsubst ulib/tests/%.c,%,$(wildcard ulib/tests/*.c))
 HOSTTEST_BINS	= $(HOSTTEST_NAMES:%=$(B)/hosttests/%_test)
 HOSTTEST_OBJS	= $(LIB_SRCS:ulib/%.c=$(B)/hosttests/lib/%.o)
-HOSTTEST_CC	= $(SELFTEST_CC) -fvisibility=hidden $(HOSTTEST_SAN) -Iulib
+HOSTTEST_CC	= $(SELFTEST_CC) -fvisibility=hidden $(HOSTTEST_SAN) -Iulib \
+		  -DPMF_TEST_HOOKS
 
 hosttests: ksrc $(HOSTTEST_BINS)
 
@@ -297,7 +298,8 @@ $(B)/hosttests/libpmemflush-san.a: $(HOSTTEST_OBJS)
 
 $(B)/hosttests/%_test: ulib/tests/%.c ulib/tests/*.h $(LIB_HDRS) \
 		$(B)/hosttests/libpmemflush-san.a
-	$(HOSTTEST_CC) -o $@ $< $(B)/hosttests/libpmemflush-san.a -lpthread
+	$(HOSTTEST_CC) -o $@ $< -Wl,--whole-archive \
+		$(B)/hosttests/libpmemflush-san.a -Wl,--no-whole-archive -lpthread
 
 PREFIX		?= /usr/local
 LIBDIR		?= $(PREFIX)/lib

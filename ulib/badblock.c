@@ -118,22 +118,6 @@ fail:
 	return err;
 }
 
-/* sysfs addresses: decimal or 0x hex (as strtoull base 0), nothing else */
-static int pmf_parse_u64(const char *s, uint64_t *val)
-{
-	unsigned long long v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end)
-		return -1;
-	*val = v;
-	return 0;
-}
-
 /* @dir/@name as a number; -errno, or 1 when it is not one */
 static int pmf_attr_u64(const char *dir, const char *name, uint64_t *val)
 {
@@ -145,39 +129,12 @@ static int pmf_attr_u64(const char *dir, const char *name, uint64_t *val)
 	ret = pmf_read_attr(path, buf, sizeof(buf));
 	if (ret)
 		return ret;
-	return pmf_parse_u64(buf, val) ? 1 : 0;
-}
+	unsigned long long v;
 
-/* "<prefix><digits>" or "<prefix><digits>.<digits>" (@dotted) */
-static bool pmf_nd_name(const char *name, size_t len, const char *prefix,
-			bool dotted, unsigned int *id)
-{
-	size_t plen = strlen(prefix), i;
-	unsigned long v = 0;
-	bool dot = false, digit = false;
-
-	if (len <= plen || strncmp(name, prefix, plen))
-		return false;
-	for (i = plen; i < len; i++) {
-		if (name[i] == '.' && dotted && !dot && digit) {
-			dot = true;
-			digit = false;
-			continue;
-		}
-		if (name[i] < '0' || name[i] > '9')
-			return false;
-		digit = true;
-		if (!dot) {
-			v = v * 10 + (unsigned long)(name[i] - '0');
-			if (v > UINT_MAX)
-				return false;
-		}
-	}
-	if (!digit || dot != dotted)
-		return false;
-	if (id)
-		*id = (unsigned int)v;
-	return true;
+	if (pmf_parse_ull(buf, 0, UINT64_MAX, &v))
+		return 1;
+	*val = v;
+	return 0;
 }
 
 /* the path components of a sysfs device directory */
@@ -213,7 +170,7 @@ static int pmf_nd_split(struct pmf_nd_path *p, bool chr, dev_t dev)
 static bool pmf_comp_is(const struct pmf_nd_path *p, unsigned int i,
 			const char *prefix, bool dotted, unsigned int *id)
 {
-	return i < p->n && pmf_nd_name(p->comp[i], p->clen[i], prefix, dotted,
+	return i < p->n && pmf_name_num(p->comp[i], p->clen[i], prefix, dotted,
 				       id);
 }
 
@@ -288,7 +245,7 @@ static int pmf_bb_locate(struct pmem2_badblock_context *ctx,
 	} else {
 		snprintf(list, sizeof(list), "%s/namespace", claim);
 		ret = pmf_read_attr(list, buf, sizeof(buf));
-		if (ret || !pmf_nd_name(buf, strlen(buf), "namespace", true,
+		if (ret || !pmf_name_num(buf, strlen(buf), "namespace", true,
 					NULL))
 			goto not_found;	/* libndctl would not list it */
 		snprintf(ns, sizeof(ns), "%s/%s", region, buf);
@@ -342,7 +299,9 @@ not_found:
 	return 0;
 }
 
+#ifdef PMF_TEST_HOOKS
 int (*pmf_test_fiemap)(int fd, struct fiemap *fm);
+#endif
 
 static int pmf_fiemap(int fd, struct fiemap *fm)
 {

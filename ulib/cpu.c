@@ -54,13 +54,6 @@ bool pmf_cpu_can_write_back(unsigned int prot)
 	return !(c & PMF_CPUID7_ECX_OSPKE);
 }
 
-static bool pmf_env_set(char *(*env)(const char *), const char *name)
-{
-	const char *v = env(name);
-
-	return v && strcmp(v, "1") == 0;
-}
-
 /*
  * CLFLUSH is the floor even when CPUID denies it: SSE2, which every x86-64
  * CPU has, includes it.
@@ -70,9 +63,9 @@ enum pmf_cpu_flush pmf_cpu_select(const struct pmf_cpuid *id,
 {
 	enum pmf_cpu_flush kind = PMF_CPU_CLFLUSH;
 
-	if (id->clflushopt && !pmf_env_set(env, "PMEM_NO_CLFLUSHOPT"))
+	if (id->clflushopt && !pmf_env_is(env, "PMEM_NO_CLFLUSHOPT", "1"))
 		kind = PMF_CPU_CLFLUSHOPT;
-	if (id->clwb && !pmf_env_set(env, "PMEM_NO_CLWB"))
+	if (id->clwb && !pmf_env_is(env, "PMEM_NO_CLWB", "1"))
 		kind = PMF_CPU_CLWB;
 	return kind;
 }
@@ -149,8 +142,9 @@ static void pmf_persist_clflush(const void *ptr, size_t size)
 	_mm_sfence();
 }
 
-/* test hook: the CPUID result the one-time choice sees */
+#ifdef PMF_TEST_HOOKS
 const struct pmf_cpuid *pmf_test_cpuid;
+#endif
 
 /*
  * The choice is process-wide, made once: CPU features and the environment
@@ -204,8 +198,10 @@ pmem2_persist_fn pmf_cpu_persist_get(void)
 	return pmf_cpu_persist_fn;
 }
 
-/* test hook: sees every write-back a deep flush or a PAGE persist asks for */
+#ifdef PMF_TEST_HOOKS
+/* sees every write-back a deep flush or a PAGE persist asks for */
 pmem2_flush_fn pmf_test_cpu_flush_spy;
+#endif
 
 void pmf_cpu_flush(const void *ptr, size_t size)
 {

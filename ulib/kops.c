@@ -169,6 +169,7 @@ static const struct pmf_kops pmf_kops_real = {
 
 const struct pmf_kops *pmf_kops = &pmf_kops_real;
 
+#ifdef PMF_TEST_HOOKS
 const struct pmf_kops *pmf_real_kops(void)
 {
 	return &pmf_kops_real;
@@ -183,6 +184,7 @@ void pmf_test_set_sysfs(const char *root)
 {
 	pmf_sysfs = root ? root : "/sys";
 }
+#endif
 
 /*
  * The slots hold fd + 1, so that 0 (static initialisation) is "not open".
@@ -223,7 +225,7 @@ uint32_t pmf_dev_gen(void)
  * drop an id and get the same number back for another target at any time.
  * Close them; the child registers again on files of its own.
  */
-static void pmf_atfork_child(void)
+void pmf_dev_fork_child(void)
 {
 	unsigned int i;
 
@@ -236,15 +238,12 @@ static void pmf_atfork_child(void)
 	atomic_fetch_add(&pmf_gen, 1);
 }
 
+#ifdef PMF_TEST_HOOKS
 void pmf_test_atfork_child(void)
 {
-	pmf_atfork_child();
+	pmf_dev_fork_child();
 }
-
-__attribute__((constructor)) static void pmf_kops_init(void)
-{
-	pthread_atfork(NULL, NULL, pmf_atfork_child);
-}
+#endif
 
 /* state: gen << 32 | slot << 16 | id */
 static uint64_t pmf_reg_state(uint32_t gen, unsigned int slot, uint32_t id)

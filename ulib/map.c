@@ -109,11 +109,6 @@ static void pmf_target_resolve(const struct pmem2_source *src,
 	t->try_sync = devdax || !t->async;
 }
 
-static size_t pmf_page_size(void)
-{
-	return (size_t)sysconf(_SC_PAGESIZE);
-}
-
 static int pmf_msync_range(const void *ptr, size_t size)
 {
 	uintptr_t start = (uintptr_t)ptr & ~(pmf_page_size() - 1);
@@ -242,26 +237,47 @@ static int pmf_mmap_prot(unsigned int prot)
  * @flags: MAP_PRIVATE or MAP_SHARED, and MAP_FIXED to place it at @hint.
  * Only a shared map of a file tries MAP_SYNC; anonymous memory is mapped
  * shared or private as asked.
+ *
+ * A MAP_FIXED mmap that the file system refuses has unmapped its range
+ * already (6.1's mmap_region() unmaps before calling ->mmap()), and until
+ * the next mmap fills the hole another thread's mmap(NULL) may be given
+ * it, which a second MAP_FIXED would then silently replace. So MAP_SYNC is
+ * tried away from a reservation first, and the one MAP_FIXED mmap into it
+ * has flags known to work.
  */
 static void *pmf_mmap(const struct pmem2_source *src, void *hint,
 		      size_t length, off_t offset, int prot, int flags,
 		      bool try_sync, bool *map_sync)
 {
+	int sflags = (flags & ~MAP_SHARED) | MAP_SHARED_VALIDATE | MAP_SYNC;
+	void *addr;
+
 	*map_sync = false;
 	if (src->ftype == PMF_FTYPE_ANON)
 		return pmf_kops->mmap(hint, length, prot, flags | MAP_ANONYMOUS,
 				      -1, 0);
-	if (try_sync && (flags & MAP_SHARED)) {
-		void *addr = pmf_kops->mmap(hint, length, prot,
-				(flags & ~MAP_SHARED) | MAP_SHARED_VALIDATE |
-				MAP_SYNC, src->fd, offset);
+	if (!try_sync || !(flags & MAP_SHARED))
+		return pmf_kops->mmap(hint, length, prot, flags, src->fd,
+				      offset);
+	if (flags & MAP_FIXED) {
+		addr = pmf_kops->mmap(NULL, length, prot, sflags & ~MAP_FIXED,
+				      src->fd, offset);
+		if (addr != MAP_FAILED) {
+			munmap(addr, length);
+			*map_sync = true;
+			return pmf_kops->mmap(hint, length, prot, sflags,
+					      src->fd, offset);
+		}
+	} else {
+		addr = pmf_kops->mmap(hint, length, prot, sflags, src->fd,
+				      offset);
 		if (addr != MAP_FAILED) {
 			*map_sync = true;
 			return addr;
 		}
-		if (errno != EINVAL && errno != EOPNOTSUPP)
-			return MAP_FAILED;
 	}
+	if (errno != EINVAL && errno != EOPNOTSUPP)
+		return MAP_FAILED;
 	return pmf_kops->mmap(hint, length, prot, flags, src->fd, offset);
 }
 
@@ -475,7 +491,6 @@ static int pmf_map_setup(struct pmem2_map **map_ptr,
 		map->sharing = cfg->sharing;
 		map->prot = cfg->prot;
 		map->rsv = cfg->rsv;
-		map->rsv_offset = cfg->rsv_offset;
 	} else {
 		map->sharing = PMEM2_SHARED;
 		map->prot = PMEM2_PROT_READ | PMEM2_PROT_WRITE;
@@ -568,8 +583,8 @@ PMF_EXPORT int pmem2_map_new(struct pmem2_map **map_ptr,
 
 		/* a failed MAP_FIXED may have taken the placeholder away */
 		if (rsv)
-			pmf_vmr_mend(hint, (length + pmf_page_size() - 1) &
-					   ~(pmf_page_size() - 1));
+			pmf_vmr_refill(hint, (length + pmf_page_size() - 1) &
+					     ~(pmf_page_size() - 1));
 		ret = pmf_err(pmf_mmap_err(err), "mmap: %s", strerror(err));
 		goto out_unlock;
 	}

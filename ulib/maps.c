@@ -6,8 +6,8 @@
  *
  * A sorted array under a rwlock: maps are few and made rarely, and a lookup
  * serves an msync or an ioctl, which cost far more than the lock. The lock is
- * taken for writing around fork() so a child never inherits it held, and is
- * never held across anything slow.
+ * taken for writing around fork() (fork.c) so a child never inherits it
+ * held, and is never held across anything slow.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -18,76 +18,30 @@
 #include "pmf.h"
 
 static pthread_rwlock_t pmf_maps_lock = PTHREAD_RWLOCK_INITIALIZER;
-static struct pmem2_map **pmf_maps;
-static size_t pmf_maps_n, pmf_maps_cap;
-
-/* index of the first map whose end is above @p */
-static size_t pmf_maps_first_above(uintptr_t p)
-{
-	size_t lo = 0, hi = pmf_maps_n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct pmem2_map *m = pmf_maps[mid];
-
-		if ((uintptr_t)m->addr + m->size <= p)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
+static struct pmf_maparr pmf_maps;
 
 int pmf_maps_add(struct pmem2_map *map)
 {
-	size_t i;
+	int ret;
 
 	pthread_rwlock_wrlock(&pmf_maps_lock);
-	if (pmf_maps_n == pmf_maps_cap) {
-		size_t cap = pmf_maps_cap ? 2 * pmf_maps_cap : 16;
-		struct pmem2_map **v = realloc(pmf_maps, cap * sizeof(*v));
-
-		if (!v) {
-			pthread_rwlock_unlock(&pmf_maps_lock);
-			return -ENOMEM;
-		}
-		pmf_maps = v;
-		pmf_maps_cap = cap;
-	}
 	/*
 	 * Maps of pmem2_map_new() never overlap (the kernel gave each its own
 	 * range); pmem2_map_from_existing() may be handed a range already in.
 	 */
-	i = pmf_maps_first_above((uintptr_t)map->addr);
-	if (i < pmf_maps_n && (uintptr_t)pmf_maps[i]->addr <
-			      (uintptr_t)map->addr + map->size) {
-		pthread_rwlock_unlock(&pmf_maps_lock);
-		return -EEXIST;
-	}
-	memmove(&pmf_maps[i + 1], &pmf_maps[i],
-		(pmf_maps_n - i) * sizeof(*pmf_maps));
-	pmf_maps[i] = map;
-	pmf_maps_n++;
+	if (pmf_maparr_overlaps(&pmf_maps, (uintptr_t)map->addr,
+				(uintptr_t)map->addr + map->size))
+		ret = -EEXIST;
+	else
+		ret = pmf_maparr_insert(&pmf_maps, map);
 	pthread_rwlock_unlock(&pmf_maps_lock);
-	return 0;
+	return ret;
 }
 
 void pmf_maps_remove(struct pmem2_map *map)
 {
-	size_t i;
-
 	pthread_rwlock_wrlock(&pmf_maps_lock);
-	i = pmf_maps_first_above((uintptr_t)map->addr);
-	if (i < pmf_maps_n && pmf_maps[i] == map) {
-		memmove(&pmf_maps[i], &pmf_maps[i + 1],
-			(pmf_maps_n - i - 1) * sizeof(*pmf_maps));
-		pmf_maps_n--;
-	}
-	if (!pmf_maps_n) {
-		free(pmf_maps);
-		pmf_maps = NULL;
-		pmf_maps_cap = 0;
-	}
+	pmf_maparr_remove(&pmf_maps, map);
 	pthread_rwlock_unlock(&pmf_maps_lock);
 }
 
@@ -115,9 +69,9 @@ int pmf_maps_for_range(const void *ptr, size_t size,
 		int ret;
 
 		pthread_rwlock_rdlock(&pmf_maps_lock);
-		i = pmf_maps_first_above(start);
-		if (i < pmf_maps_n && (uintptr_t)pmf_maps[i]->addr < end)
-			m = pmf_maps[i];
+		i = pmf_maparr_first_above(&pmf_maps, start);
+		if (i < pmf_maps.n && (uintptr_t)pmf_maps.v[i]->addr < end)
+			m = pmf_maps.v[i];
 		pthread_rwlock_unlock(&pmf_maps_lock);
 		if (!m)
 			break;
@@ -135,12 +89,12 @@ int pmf_maps_for_range(const void *ptr, size_t size,
 	return 0;
 }
 
-static void pmf_maps_prepare(void)
+void pmf_maps_fork_prepare(void)
 {
 	pthread_rwlock_wrlock(&pmf_maps_lock);
 }
 
-static void pmf_maps_parent(void)
+void pmf_maps_fork_parent(void)
 {
 	pthread_rwlock_unlock(&pmf_maps_lock);
 }
@@ -150,12 +104,7 @@ static void pmf_maps_parent(void)
  * the child: unlocking there would be taken for a reader's unlock. The child
  * has one thread and nobody else holds the lock: make it new.
  */
-static void pmf_maps_child(void)
+void pmf_maps_fork_child(void)
 {
 	pthread_rwlock_init(&pmf_maps_lock, NULL);
-}
-
-__attribute__((constructor)) static void pmf_maps_init(void)
-{
-	pthread_atfork(pmf_maps_prepare, pmf_maps_parent, pmf_maps_child);
 }

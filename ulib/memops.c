@@ -70,14 +70,6 @@ void pmf_mem_cpuid_read(struct pmf_mem_cpuid *id)
 			      (xcr0 & PMF_XCR0_AVX512) == PMF_XCR0_AVX512;
 }
 
-static bool pmf_env_is(char *(*env)(const char *), const char *name,
-		       const char *val)
-{
-	const char *v = env(name);
-
-	return v && strcmp(v, val) == 0;
-}
-
 void pmf_mem_select(const struct pmf_mem_cpuid *id,
 		    char *(*env)(const char *), struct pmf_mem_choice *c)
 {
@@ -118,8 +110,9 @@ const char *pmf_mem_kind_name(enum pmf_mem_kind kind)
 	}
 }
 
-/* test hook: the CPUID result the one-time choice sees */
+#ifdef PMF_TEST_HOOKS
 const struct pmf_mem_cpuid *pmf_test_mem_cpuid;
+#endif
 
 /*
  * Chosen once, when the first map is made (the functions are reached only
@@ -168,11 +161,13 @@ void pmf_mem_choice_get(struct pmf_mem_choice *c)
 	*c = pmf_mem;
 }
 
+#ifdef PMF_TEST_HOOKS
 void pmf_test_mem_force(const struct pmf_mem_choice *c)
 {
 	pthread_once(&pmf_mem_once, pmf_mem_init);
 	pmf_mem_use(c);
 }
+#endif
 
 /* the write-back of lines, through cpu.c's test spy when one is set */
 static inline pmem2_flush_fn pmf_mem_wb(void)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libpmemflush internals. Nothing here is exported; the pmf_test_* hooks are
- * reached by the host tests, which link the objects statically.
+ * libpmemflush internals. Nothing here is exported. The pmf_test_* hooks
+ * exist only in the host tests' build (-DPMF_TEST_HOOKS), which links the
+ * objects statically; in the shipped library they are NULL constants, so
+ * the paths that test them compile to nothing.
  */
 #ifndef PMF_H
 #define PMF_H
@@ -17,6 +19,35 @@
 
 #define PMF_EXPORT __attribute__((visibility("default")))
 #define PMF_CACHELINE 64
+
+struct pmem2_map;
+
+/* util.c */
+size_t pmf_page_size(void);
+/* @env (a getenv-like function, so tests need not touch the environment) */
+bool pmf_env_is(char *(*env)(const char *), const char *name, const char *val);
+/* digits in @base (0: as strtoull), nothing else, at most @max; 0 or -1 */
+int pmf_parse_ull(const char *s, int base, unsigned long long max,
+		  unsigned long long *val);
+/* "<prefix>N", or "<prefix>N.M" when @dotted: true, *@id = N if @id */
+bool pmf_name_num(const char *name, size_t len, const char *prefix,
+		  bool dotted, unsigned int *id);
+
+/* maps sorted by address, none overlapping (maps.c, vmr.c) */
+struct pmf_maparr {
+	struct pmem2_map **v;
+	size_t n, cap;
+};
+
+/* index of the first map whose end is above @p */
+size_t pmf_maparr_first_above(const struct pmf_maparr *a, uintptr_t p);
+/* a map overlaps [@start, @end) */
+bool pmf_maparr_overlaps(const struct pmf_maparr *a, uintptr_t start,
+			 uintptr_t end);
+/* 0 or -ENOMEM; the caller checked that nothing overlaps */
+int pmf_maparr_insert(struct pmf_maparr *a, struct pmem2_map *map);
+/* frees the array once empty */
+void pmf_maparr_remove(struct pmf_maparr *a, struct pmem2_map *map);
 
 /* error.c: the thread's message; every failing call sets one */
 int pmf_err(int ret, const char *fmt, ...)
@@ -101,12 +132,22 @@ int pmf_reg_query(struct pmf_reg *r, struct pmemflush_query *q);
 /* drop the id if this process registered it */
 void pmf_reg_drop(struct pmf_reg *r);
 
-/* test hooks: NULL restores the real one */
-void pmf_test_set_kops(const struct pmf_kops *ops);
-void pmf_test_set_sysfs(const char *root);
-const struct pmf_kops *pmf_real_kops(void);
-/* what fork() does to the library, for a test that cannot fork */
-void pmf_test_atfork_child(void);
+/*
+ * fork.c calls these around fork(): each takes its locks in prepare, gives
+ * them back in the parent, makes them new in the child
+ */
+void pmf_vmr_fork_prepare(void);
+void pmf_vmr_fork_parent(void);
+void pmf_vmr_fork_child(void);
+void pmf_maps_fork_prepare(void);
+void pmf_maps_fork_parent(void);
+void pmf_maps_fork_child(void);
+void pmf_mc_fork_prepare(void);
+void pmf_mc_fork_parent(void);
+void pmf_mc_fork_child(void);
+/* the child's /dev/pmemflush files and ids are the parent's: drop them */
+void pmf_dev_fork_child(void);
+
 
 /* cpu.c: the one CPU-flush dispatcher */
 enum pmf_cpu_flush {
@@ -133,10 +174,6 @@ pmem2_persist_fn pmf_cpu_persist_get(void);
 void pmf_cpu_flush(const void *ptr, size_t size);
 bool pmf_cpu_can_write_back(unsigned int prot);
 void pmf_cpu_drain(void);
-/* test hook: CPUID as the one-time choice will see it (NULL: the CPU's) */
-extern const struct pmf_cpuid *pmf_test_cpuid;
-/* test hook: called with each range pmf_cpu_flush() writes back */
-extern pmem2_flush_fn pmf_test_cpu_flush_spy;
 
 /*
  * Calls @line once for each cache line that [ptr, ptr + size) touches, in
@@ -190,9 +227,6 @@ int pmf_region_dirs(bool chr, dev_t dev, char *region, char *bus);
 int pmf_region_dimms(const char *region, const char *bus, unsigned int **ids);
 /* "nfit", "papr" or "cxl": the DIMM's attribute group; NULL if none */
 const char *pmf_dimm_group(const char *bus, unsigned int dimm);
-/* source.c: test hook, pread/pwrite when NULL */
-extern ssize_t (*pmf_test_pio)(int fd, void *buf, size_t size, off_t offset,
-			       bool write);
 
 /*
  * memops.c: pmem2_get_mem{cpy,move,set}_fn. One instruction set's loops
@@ -241,14 +275,7 @@ const char *pmf_mem_kind_name(enum pmf_mem_kind kind);
 void pmf_mem_choice_get(struct pmf_mem_choice *c);
 /* set the map's memcpy_fn, memmove_fn, memset_fn from its granularity */
 void pmf_map_mem_fns(struct pmem2_map *map);
-/* test hook: CPUID as the one-time choice will see it (NULL: the CPU's) */
-extern const struct pmf_mem_cpuid *pmf_test_mem_cpuid;
-/* test hook: use @c from now on, as if the process had chosen it */
-void pmf_test_mem_force(const struct pmf_mem_choice *c);
 
-/* badblock.c: test hook, FS_IOC_FIEMAP when NULL (0 or -1 with errno) */
-struct fiemap;
-extern int (*pmf_test_fiemap)(int fd, struct fiemap *fm);
 
 /* library objects */
 enum pmf_ftype {
@@ -303,7 +330,6 @@ struct pmem2_map {
 	enum pmem2_sharing_type sharing;
 	bool existing;		/* pmem2_map_from_existing(): not ours to unmap */
 	struct pmem2_vm_reservation *rsv;	/* the reservation it lives in */
-	size_t rsv_offset;
 	pmem2_memcpy_fn memcpy_fn;
 	pmem2_memmove_fn memmove_fn;
 	pmem2_memset_fn memset_fn;
@@ -330,6 +356,8 @@ void pmf_vmr_remove_locked(struct pmem2_vm_reservation *rsv,
 			   struct pmem2_map *map);
 /* put the PROT_NONE placeholder back over [addr, addr + len); 0 or -errno */
 int pmf_vmr_mend(void *addr, size_t len);
+/* the same after a failed MAP_FIXED: only where nothing is mapped */
+void pmf_vmr_refill(void *addr, size_t len);
 
 /* maps.c: every live map by address, for the functions given only (ptr, len) */
 /* 0, -ENOMEM, or -EEXIST when it overlaps a live map */
@@ -354,5 +382,34 @@ int pmf_source_bounds(const struct pmem2_source *src, size_t *size,
 /* granularity as libpmem2 decides it; force: PMEM2_FORCE_GRANULARITY */
 enum pmem2_granularity pmf_min_granularity(bool map_sync, bool eadr,
 					   const char *force);
+
+/* test hooks: the host tests' build only */
+struct fiemap;
+#ifdef PMF_TEST_HOOKS
+/* kops.c: NULL restores the real one */
+void pmf_test_set_kops(const struct pmf_kops *ops);
+void pmf_test_set_sysfs(const char *root);
+const struct pmf_kops *pmf_real_kops(void);
+/* what fork() does to the /dev/pmemflush slots, for a test that cannot fork */
+void pmf_test_atfork_child(void);
+/* cpu.c, memops.c: CPUID as the one-time choice will see it (NULL: the CPU's) */
+extern const struct pmf_cpuid *pmf_test_cpuid;
+extern const struct pmf_mem_cpuid *pmf_test_mem_cpuid;
+/* cpu.c: called with each range pmf_cpu_flush() writes back */
+extern pmem2_flush_fn pmf_test_cpu_flush_spy;
+/* memops.c: use @c from now on, as if the process had chosen it */
+void pmf_test_mem_force(const struct pmf_mem_choice *c);
+/* source.c: pread/pwrite when NULL */
+extern ssize_t (*pmf_test_pio)(int fd, void *buf, size_t size, off_t offset,
+			       bool write);
+/* badblock.c: FS_IOC_FIEMAP when NULL (0 or -1 with errno) */
+extern int (*pmf_test_fiemap)(int fd, struct fiemap *fm);
+#else
+#define pmf_test_cpuid ((const struct pmf_cpuid *)NULL)
+#define pmf_test_mem_cpuid ((const struct pmf_mem_cpuid *)NULL)
+#define pmf_test_cpu_flush_spy ((pmem2_flush_fn)NULL)
+#define pmf_test_pio ((ssize_t (*)(int, void *, size_t, off_t, bool))NULL)
+#define pmf_test_fiemap ((int (*)(int, struct fiemap *))NULL)
+#endif
 
 #endif /* PMF_H */

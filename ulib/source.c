@@ -19,11 +19,6 @@
 
 #include "pmf.h"
 
-static size_t pmf_page_size(void)
-{
-	return (size_t)sysconf(_SC_PAGESIZE);
-}
-
 PMF_EXPORT int pmem2_source_from_anon(struct pmem2_source **src, size_t size)
 {
 	struct pmem2_source *s;
@@ -200,20 +195,6 @@ PMF_EXPORT int pmem2_source_device_id(const struct pmem2_source *src,
 	return ret;
 }
 
-/* sysfs prints it with %d: a negative one, or no number, is no count */
-static int pmf_parse_count(const char *s, uint64_t *val)
-{
-	long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoll(s, &end, 0);
-	if (end == s || *end || errno || v < 0)
-		return -1;
-	*val = (uint64_t)v;
-	return 0;
-}
-
 /*
  * The sum of the DIMMs' dirty shutdown counts. A DIMM without one (QEMU's
  * NVDIMMs have no health DSM; CXL), or a source on no region:
@@ -241,10 +222,12 @@ PMF_EXPORT int pmem2_source_device_usc(const struct pmem2_source *src,
 			      "the source is not on an nd region: no unsafe shutdown count");
 	for (i = 0; !ret && i < d->n; i++) {
 		char attr[64];
-		uint64_t v;
+		unsigned long long v;
 
+		/* sysfs prints it with %d: a negative one is no count */
 		if (pmf_dimm_read(d, d->ids[i], "dirty_shutdown", false, attr,
-				  sizeof(attr)) || pmf_parse_count(attr, &v))
+				  sizeof(attr)) ||
+		    pmf_parse_ull(attr, 0, LLONG_MAX, &v))
 			ret = pmf_err(PMEM2_E_NOSUPP,
 				      "nmem%u has no dirty shutdown count: unsafe shutdown count not supported",
 				      d->ids[i]);
@@ -300,6 +283,21 @@ static pthread_mutex_t pmf_mc_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned int pmf_mc_users;
 static struct sigaction pmf_mc_saved;
 static __thread sigjmp_buf *pmf_mc_jmp;
+
+void pmf_mc_fork_prepare(void)
+{
+	pthread_mutex_lock(&pmf_mc_lock);
+}
+
+void pmf_mc_fork_parent(void)
+{
+	pthread_mutex_unlock(&pmf_mc_lock);
+}
+
+void pmf_mc_fork_child(void)
+{
+	pthread_mutex_init(&pmf_mc_lock, NULL);
+}
 
 static void pmf_mc_sigbus(int sig)
 {
@@ -404,8 +402,10 @@ static int pmf_devdax_io(struct pmem2_source *src, void *buf, size_t size,
  * libpmem2 takes a short count for success; we go on from where it stopped,
  * so a short count followed by the error is the error.
  */
+#ifdef PMF_TEST_HOOKS
 ssize_t (*pmf_test_pio)(int fd, void *buf, size_t size, off_t offset,
 			bool write);
+#endif
 
 static ssize_t pmf_pio(int fd, void *buf, size_t size, off_t offset,
 		       bool write)

@@ -42,13 +42,8 @@ int pmf_read_attr(const char *path, char *buf, size_t len)
 int pmf_parse_size(const char *s, size_t *val)
 {
 	unsigned long long v;
-	char *end;
 
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > SIZE_MAX)
+	if (pmf_parse_ull(s, 10, SIZE_MAX, &v))
 		return -1;
 	*val = v;
 	return 0;
@@ -118,24 +113,6 @@ int pmf_devdax_read_align(dev_t rdev, size_t *align)
 	return 0;
 }
 
-/* "<prefix>N" */
-static bool pmf_is_numbered(const char *name, size_t len, const char *prefix,
-			    unsigned int *id)
-{
-	size_t plen = strlen(prefix), i;
-	unsigned int v = 0;
-
-	if (len <= plen || strncmp(name, prefix, plen))
-		return false;
-	for (i = plen; i < len; i++) {
-		if (name[i] < '0' || name[i] > '9' || v > UINT_MAX / 10 - 1)
-			return false;
-		v = v * 10 + (unsigned int)(name[i] - '0');
-	}
-	*id = v;
-	return true;
-}
-
 /*
  * The device's sysfs directory lies below its nd region's:
  * .../ndbusB/regionN/{daxN.M,namespaceN.M,pfnN.M,bttN.M}/..., and the bus
@@ -162,11 +139,11 @@ static int pmf_region_walk(bool chr, dev_t dev, char real[PATH_MAX],
 		p += strspn(p, "/");
 		end = p + strcspn(p, "/");
 		len = (size_t)(end - p);
-		if (bus && pmf_is_numbered(p, len, "region", id)) {
+		if (bus && pmf_name_num(p, len, "region", false, id)) {
 			*region_end = end;
 			return 1;
 		}
-		bus = pmf_is_numbered(p, len, "ndbus", &unused);
+		bus = pmf_name_num(p, len, "ndbus", false, &unused);
 		if (bus)
 			*bus_end = end;
 		p = end;
@@ -272,7 +249,8 @@ static bool pmf_parse_mapping(const char *s, unsigned int *dimm)
 {
 	const char *comma = strchr(s, ',');
 
-	return comma && pmf_is_numbered(s, (size_t)(comma - s), "nmem", dimm);
+	return comma &&
+	       pmf_name_num(s, (size_t)(comma - s), "nmem", false, dimm);
 }
 
 static bool pmf_has_id(const unsigned int *ids, size_t n, unsigned int id)
@@ -338,8 +316,8 @@ int pmf_region_dimms(const char *region, const char *bus, unsigned int **ids)
 	}
 	out = calloc(nwant, sizeof(*out));
 	while (out && nout < nwant && (de = readdir(dir)))
-		if (pmf_is_numbered(de->d_name, strlen(de->d_name), "nmem",
-				    &id) && pmf_has_id(want, nwant, id))
+		if (pmf_name_num(de->d_name, strlen(de->d_name), "nmem",
+				 false, &id) && pmf_has_id(want, nwant, id))
 			out[nout++] = id;
 	closedir(dir);
 	free(want);

@@ -29,18 +29,50 @@
 
 struct pmem2_vm_reservation {
 	pthread_rwlock_t lock;
+	struct pmem2_vm_reservation *next;	/* in pmf_vmr_all */
 	void *addr;		/* what the caller sees */
 	size_t size;
 	void *reserv_addr;	/* what is reserved: [addr, addr + size) */
 	size_t reserv_size;	/* and alignment slack around it */
 	size_t align;
-	struct pmem2_map **maps;	/* by address */
-	size_t n, cap;
+	struct pmf_maparr maps;	/* by address */
 };
 
-static size_t pmf_vmr_page(void)
+/*
+ * Every reservation, for fork(): a thread of the parent may hold one's lock
+ * at that moment, and the child, which has only the forking thread, would
+ * wait for it forever. pmf_vmr_fork_prepare() takes them all (after this
+ * list's lock, the order pmem2_vm_reservation_delete() takes them in).
+ */
+static pthread_mutex_t pmf_vmr_all_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pmem2_vm_reservation *pmf_vmr_all;
+
+void pmf_vmr_fork_prepare(void)
 {
-	return (size_t)sysconf(_SC_PAGESIZE);
+	struct pmem2_vm_reservation *r;
+
+	pthread_mutex_lock(&pmf_vmr_all_lock);
+	for (r = pmf_vmr_all; r; r = r->next)
+		pthread_rwlock_wrlock(&r->lock);
+}
+
+void pmf_vmr_fork_parent(void)
+{
+	struct pmem2_vm_reservation *r;
+
+	for (r = pmf_vmr_all; r; r = r->next)
+		pthread_rwlock_unlock(&r->lock);
+	pthread_mutex_unlock(&pmf_vmr_all_lock);
+}
+
+/* glibc's rwlock knows its writer by thread id: new locks, as in maps.c */
+void pmf_vmr_fork_child(void)
+{
+	struct pmem2_vm_reservation *r;
+
+	for (r = pmf_vmr_all; r; r = r->next)
+		pthread_rwlock_init(&r->lock, NULL);
+	pthread_mutex_init(&pmf_vmr_all_lock, NULL);
 }
 
 static uintptr_t pmf_align_up(uintptr_t v, size_t a)
@@ -97,10 +129,26 @@ int pmf_vmr_mend(void *addr, size_t len)
 	return 0;
 }
 
+/*
+ * After a failed MAP_FIXED mmap: the range may still hold the placeholder,
+ * be a hole, or hold what another thread was given in the hole. Fill only a
+ * hole: a mapping found there is left alone.
+ */
+void pmf_vmr_refill(void *addr, size_t len)
+{
+	void *p = mmap(addr, len, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+		       MAP_FIXED_NOREPLACE, -1, 0);
+
+	/* MAP_FIXED_NOREPLACE is a hint before Linux 4.17 */
+	if (p != MAP_FAILED && p != addr)
+		munmap(p, len);
+}
+
 PMF_EXPORT int pmem2_vm_reservation_new(struct pmem2_vm_reservation **rsv_ptr,
 					void *addr, size_t size)
 {
-	size_t page = pmf_vmr_page(), align, want;
+	size_t page = pmf_page_size(), align, want;
 	struct pmem2_vm_reservation *rsv;
 	uintptr_t start, end;
 	void *raddr;
@@ -157,6 +205,10 @@ PMF_EXPORT int pmem2_vm_reservation_new(struct pmem2_vm_reservation **rsv_ptr,
 	rsv->reserv_addr = (void *)start;
 	rsv->reserv_size = end - start;
 	rsv->align = align;
+	pthread_mutex_lock(&pmf_vmr_all_lock);
+	rsv->next = pmf_vmr_all;
+	pmf_vmr_all = rsv;
+	pthread_mutex_unlock(&pmf_vmr_all_lock);
 	*rsv_ptr = rsv;
 	return 0;
 }
@@ -164,22 +216,29 @@ PMF_EXPORT int pmem2_vm_reservation_new(struct pmem2_vm_reservation **rsv_ptr,
 PMF_EXPORT int pmem2_vm_reservation_delete(
 	struct pmem2_vm_reservation **rsv_ptr)
 {
-	struct pmem2_vm_reservation *rsv = *rsv_ptr;
+	struct pmem2_vm_reservation *rsv = *rsv_ptr, **pp;
 	int ret;
 
 	pmf_err_clear();
+	pthread_mutex_lock(&pmf_vmr_all_lock);
 	pthread_rwlock_wrlock(&rsv->lock);
-	if (rsv->n) {
-		pthread_rwlock_unlock(&rsv->lock);
-		return pmf_err(PMEM2_E_VM_RESERVATION_NOT_EMPTY,
-			       "vm reservation %p isn't empty", (void *)rsv);
+	if (rsv->maps.n) {
+		ret = pmf_err(PMEM2_E_VM_RESERVATION_NOT_EMPTY,
+			      "vm reservation %p isn't empty", (void *)rsv);
+		goto out;
 	}
 	ret = pmf_vmr_release(rsv->reserv_addr, rsv->reserv_size);
+	if (ret)
+		goto out;
+	for (pp = &pmf_vmr_all; *pp != rsv; pp = &(*pp)->next)
+		;
+	*pp = rsv->next;
+out:
 	pthread_rwlock_unlock(&rsv->lock);
+	pthread_mutex_unlock(&pmf_vmr_all_lock);
 	if (ret)
 		return ret;
 	pthread_rwlock_destroy(&rsv->lock);
-	free(rsv->maps);
 	free(rsv);
 	*rsv_ptr = NULL;
 	return 0;
@@ -211,7 +270,7 @@ PMF_EXPORT int pmem2_vm_reservation_extend(struct pmem2_vm_reservation *rsv,
 					   size_t size)
 {
 	uintptr_t end, new_end, reserv_end;
-	size_t page = pmf_vmr_page();
+	size_t page = pmf_page_size();
 	void *p;
 	int ret = 0;
 
@@ -253,24 +312,6 @@ out:
 	return ret;
 }
 
-/* index of the first map whose end is above @p */
-static size_t pmf_vmr_first_above(const struct pmem2_vm_reservation *rsv,
-				  uintptr_t p)
-{
-	size_t lo = 0, hi = rsv->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct pmem2_map *m = rsv->maps[mid];
-
-		if ((uintptr_t)m->addr + m->size <= p)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /*
  * libpmem2's interval search: the lowest map overlapping [start, start +
  * len); an empty range finds the map that holds @start.
@@ -278,14 +319,14 @@ static size_t pmf_vmr_first_above(const struct pmem2_vm_reservation *rsv,
 static struct pmem2_map *pmf_vmr_find_at(struct pmem2_vm_reservation *rsv,
 					 uintptr_t start, size_t len)
 {
-	size_t i = pmf_vmr_first_above(rsv, start);
+	size_t i = pmf_maparr_first_above(&rsv->maps, start);
 	uintptr_t end;
 
-	if (i == rsv->n)
+	if (i == rsv->maps.n)
 		return NULL;
 	if (__builtin_add_overflow(start, len ? len : 1, &end))
 		end = UINTPTR_MAX;
-	return (uintptr_t)rsv->maps[i]->addr < end ? rsv->maps[i] : NULL;
+	return (uintptr_t)rsv->maps.v[i]->addr < end ? rsv->maps.v[i] : NULL;
 }
 
 struct pmem2_map *pmf_vmr_find_locked(struct pmem2_vm_reservation *rsv,
@@ -298,7 +339,7 @@ PMF_EXPORT int pmem2_vm_reservation_shrink(struct pmem2_vm_reservation *rsv,
 					   size_t offset, size_t size)
 {
 	uintptr_t addr, end, keep_start, keep_end, rstart, rend;
-	size_t page = pmf_vmr_page();
+	size_t page = pmf_page_size();
 	int ret = 0;
 
 	pmf_err_clear();
@@ -394,8 +435,8 @@ PMF_EXPORT int pmem2_vm_reservation_map_find_prev(
 
 	pmf_err_clear();
 	pthread_rwlock_rdlock(&rsv->lock);
-	i = pmf_vmr_first_above(rsv, (uintptr_t)map->addr);
-	*prev_map = i ? rsv->maps[i - 1] : NULL;
+	i = pmf_maparr_first_above(&rsv->maps, (uintptr_t)map->addr);
+	*prev_map = i ? rsv->maps.v[i - 1] : NULL;
 	pthread_rwlock_unlock(&rsv->lock);
 	if (!*prev_map)
 		return pmf_err(PMEM2_E_MAPPING_NOT_FOUND,
@@ -413,10 +454,10 @@ PMF_EXPORT int pmem2_vm_reservation_map_find_next(
 
 	pmf_err_clear();
 	pthread_rwlock_rdlock(&rsv->lock);
-	i = pmf_vmr_first_above(rsv, (uintptr_t)map->addr);
-	if (i < rsv->n && rsv->maps[i]->addr == map->addr)
+	i = pmf_maparr_first_above(&rsv->maps, (uintptr_t)map->addr);
+	if (i < rsv->maps.n && rsv->maps.v[i]->addr == map->addr)
 		i++;
-	*next_map = i < rsv->n ? rsv->maps[i] : NULL;
+	*next_map = i < rsv->maps.n ? rsv->maps.v[i] : NULL;
 	pthread_rwlock_unlock(&rsv->lock);
 	if (!*next_map)
 		return pmf_err(PMEM2_E_MAPPING_NOT_FOUND,
@@ -430,7 +471,7 @@ PMF_EXPORT int pmem2_vm_reservation_map_find_first(
 {
 	pmf_err_clear();
 	pthread_rwlock_rdlock(&rsv->lock);
-	*map = rsv->n ? rsv->maps[0] : NULL;
+	*map = rsv->maps.n ? rsv->maps.v[0] : NULL;
 	pthread_rwlock_unlock(&rsv->lock);
 	if (!*map)
 		return pmf_err(PMEM2_E_MAPPING_NOT_FOUND,
@@ -443,7 +484,7 @@ PMF_EXPORT int pmem2_vm_reservation_map_find_last(
 {
 	pmf_err_clear();
 	pthread_rwlock_rdlock(&rsv->lock);
-	*map = rsv->n ? rsv->maps[rsv->n - 1] : NULL;
+	*map = rsv->maps.n ? rsv->maps.v[rsv->maps.n - 1] : NULL;
 	pthread_rwlock_unlock(&rsv->lock);
 	if (!*map)
 		return pmf_err(PMEM2_E_MAPPING_NOT_FOUND,
@@ -475,33 +516,11 @@ size_t pmf_vmr_size_locked(const struct pmem2_vm_reservation *rsv)
 int pmf_vmr_insert_locked(struct pmem2_vm_reservation *rsv,
 			  struct pmem2_map *map)
 {
-	size_t i;
-
-	if (rsv->n == rsv->cap) {
-		size_t cap = rsv->cap ? 2 * rsv->cap : 8;
-		struct pmem2_map **v = realloc(rsv->maps, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		rsv->maps = v;
-		rsv->cap = cap;
-	}
-	i = pmf_vmr_first_above(rsv, (uintptr_t)map->addr);
-	memmove(&rsv->maps[i + 1], &rsv->maps[i],
-		(rsv->n - i) * sizeof(*rsv->maps));
-	rsv->maps[i] = map;
-	rsv->n++;
-	return 0;
+	return pmf_maparr_insert(&rsv->maps, map);
 }
 
 void pmf_vmr_remove_locked(struct pmem2_vm_reservation *rsv,
 			   struct pmem2_map *map)
 {
-	size_t i = pmf_vmr_first_above(rsv, (uintptr_t)map->addr);
-
-	if (i < rsv->n && rsv->maps[i] == map) {
-		memmove(&rsv->maps[i], &rsv->maps[i + 1],
-			(rsv->n - i - 1) * sizeof(*rsv->maps));
-		rsv->n--;
-	}
+	pmf_maparr_remove(&rsv->maps, map);
 }

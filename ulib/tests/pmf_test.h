@@ -54,6 +54,14 @@ static struct {
 	int unreg_dev;
 	uint64_t reg_offset;	/* what REGISTER by address answers */
 	bool sync_ok;		/* MAP_SYNC "works" (dropped before mmap) */
+	/*
+	 * as 6.1 refuses MAP_SYNC in ->mmap(): a MAP_FIXED one unmaps its
+	 * range first, and hole_hook (if set) sees the hole
+	 */
+	bool sync_fixed_unmaps;
+	void (*hole_hook)(void *addr, size_t len);
+	/* called first by every mmap */
+	void (*mmap_hook)(void *addr, size_t len, int flags);
 	bool anon;		/* map anonymous memory (device-dax stand-in) */
 	int mmap_errno;
 	int mmaps, sync_tries;
@@ -147,9 +155,16 @@ static void *fake_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		       off_t off)
 {
 	fake.mmaps++;
+	if (fake.mmap_hook)
+		fake.mmap_hook(addr, len, flags);
 	if (flags & MAP_SYNC) {
 		fake.sync_tries++;
 		if (!fake.sync_ok) {
+			if (fake.sync_fixed_unmaps && (flags & MAP_FIXED)) {
+				munmap(addr, len);
+				if (fake.hole_hook)
+					fake.hole_hook(addr, len);
+			}
 			errno = EOPNOTSUPP;
 			return MAP_FAILED;
 		}

@@ -4,6 +4,9 @@
  * (/proc/self/maps), maps placed in them and the placeholder put back.
  */
 #include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include "pmf_test.h"
 
@@ -572,6 +575,139 @@ TEST(threads)
 		pthread_join(th[i], NULL);
 		ASSERT_EQ(0, c[i].bad);
 	}
+	ASSERT_EQ(0, pmem2_vm_reservation_delete(&rsv));
+	close(fd);
+	PMF_LEAK_CHECK();
+}
+
+/*
+ * fork() while another thread is inside pmem2_map_new() with the
+ * reservation's lock held (held here inside its mmap): the child, which has
+ * only the forking thread, must still be able to use the reservation.
+ */
+static sem_t hold_in, hold_go;
+
+static void hold_fixed_mmap(void *addr, size_t len, int flags)
+{
+	(void)addr;
+	(void)len;
+	if (flags & MAP_FIXED) {
+		sem_post(&hold_in);
+		sem_wait(&hold_go);
+	}
+}
+
+struct forker {
+	struct pmem2_vm_reservation *rsv;
+	int status;
+};
+
+static void *map_thread(void *arg)
+{
+	struct churn *c = arg;
+	struct pmem2_map *map;
+
+	if (map_in(c->rsv, 0, c->fd, 0, PG, &map) || pmem2_map_delete(&map))
+		c->bad++;
+	return NULL;
+}
+
+static void *fork_thread(void *arg)
+{
+	struct forker *f = arg;
+	pid_t pid = fork();
+
+	if (!pid) {
+		signal(SIGALRM, SIG_DFL);
+		alarm(10);
+		/* takes the reservation's lock for reading */
+		pmem2_vm_reservation_get_size(f->rsv);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &f->status, 0) != pid)
+		f->status = -1;
+	return NULL;
+}
+
+TEST(fork_while_reservation_locked)
+{
+	struct pmem2_vm_reservation *rsv;
+	struct forker f = { 0 };
+	struct churn c = { 0 };
+	pthread_t mapper, forker;
+	int fd = tmp_file(PG);
+
+	fake_no_module();
+	ASSERT_EQ(0, sem_init(&hold_in, 0, 0));
+	ASSERT_EQ(0, sem_init(&hold_go, 0, 0));
+	ASSERT_EQ(0, pmem2_vm_reservation_new(&rsv, NULL, 8 * PG));
+	c = (struct churn){ .rsv = rsv, .fd = fd };
+	f.rsv = rsv;
+	fake.mmap_hook = hold_fixed_mmap;
+	ASSERT_EQ(0, pthread_create(&mapper, NULL, map_thread, &c));
+	sem_wait(&hold_in);
+	fake.mmap_hook = NULL;
+	/* fork() now; the map goes on 0.3 s later, whatever fork() does */
+	ASSERT_EQ(0, pthread_create(&forker, NULL, fork_thread, &f));
+	usleep(300 * 1000);
+	sem_post(&hold_go);
+	pthread_join(mapper, NULL);
+	pthread_join(forker, NULL);
+	EXPECT_EQ(0, c.bad);
+	ASSERT_TRUE(WIFEXITED(f.status))
+		TH_LOG("the child hung on the reservation's lock (signal %d)",
+		       WTERMSIG(f.status));
+	EXPECT_EQ(0, WEXITSTATUS(f.status));
+	ASSERT_EQ(0, pmem2_vm_reservation_delete(&rsv));
+	sem_destroy(&hold_in);
+	sem_destroy(&hold_go);
+	close(fd);
+	PMF_LEAK_CHECK();
+}
+
+/*
+ * MAP_SYNC refused as 6.1's ext4 and xfs refuse it, in ->mmap(), after the
+ * range was unmapped: another thread is given the hole at that moment. The
+ * map into the reservation must never replace what that thread got.
+ */
+static char *racer;
+
+static void take_hole(void *addr, size_t len)
+{
+	(void)len;
+	racer = mmap(addr, PG, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (racer == MAP_FAILED)
+		racer = NULL;
+	else
+		racer[0] = 0x5a;
+}
+
+TEST(sync_refused_in_reservation_keeps_others_mapping)
+{
+	struct pmem2_vm_reservation *rsv;
+	struct pmem2_map *map;
+	int fd = tmp_file(4 * PG), ret;
+	char *a;
+
+	fake_module(PMEMFLUSH_TARGET_FSDAX_FILE, 1, PMEMFLUSH_DAX_SYNC);
+	fake.sync_ok = false;
+	fake.sync_fixed_unmaps = true;
+	fake.hole_hook = take_hole;
+	racer = NULL;
+	ASSERT_EQ(0, pmem2_vm_reservation_new(&rsv, NULL, 16 * PG));
+	a = pmem2_vm_reservation_get_address(rsv);
+	ret = map_in(rsv, 2 * PG, fd, 0, 2 * PG, &map);
+	if (racer) {
+		/* whatever became of the map, the other thread's page stands */
+		EXPECT_EQ(0x5a, racer[0]);
+		munmap(racer, PG);
+	}
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(a + 2 * PG, pmem2_map_get_address(map));
+	EXPECT_EQ(PMEM2_GRANULARITY_PAGE, pmem2_map_get_store_granularity(map));
+	EXPECT_LE(1, fake.sync_tries);
+	ASSERT_EQ(0, pmem2_map_delete(&map));
 	ASSERT_EQ(0, pmem2_vm_reservation_delete(&rsv));
 	close(fd);
 	PMF_LEAK_CHECK();
