@@ -164,7 +164,7 @@ static void pmf_cpu_init(void)
 		id = *pmf_test_cpuid;
 	else
 		pmf_cpuid_read(&id);
-	pmf_cpu_kind = pmf_cpu_select(&id, getenv);
+	pmf_cpu_kind = pmf_cpu_select(&id, secure_getenv);
 	switch (pmf_cpu_kind) {
 	case PMF_CPU_CLWB:
 		pmf_cpu_flush_fn = pmf_flush_clwb;

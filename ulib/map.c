@@ -127,7 +127,8 @@ static int pmf_persist_page_range(struct pmem2_map *map, const void *p,
 
 	if (map->devdax) {
 		/* asynchronous device-dax: the CPU's write-back, then the host */
-		pmf_cpu_flush(p, len);
+		if (map->write_back)
+			pmf_cpu_flush(p, len);
 		pmf_cpu_drain();
 		if (map->deep != PMF_DEEP_IOCTL)
 			return 0;
@@ -593,7 +594,7 @@ PMF_EXPORT int pmem2_map_new(struct pmem2_map **map_ptr,
 		min = PMEM2_GRANULARITY_BYTE;
 	else
 		min = pmf_min_granularity(map_sync && !t.async, t.eadr,
-					  getenv("PMEM2_FORCE_GRANULARITY"));
+					  secure_getenv("PMEM2_FORCE_GRANULARITY"));
 	if (min > (enum pmem2_granularity)cfg->granularity) {
 		ret = pmf_err(PMEM2_E_GRANULARITY_NOT_SUPPORTED,
 			      "requested granularity %s not available, the mapping offers %s",

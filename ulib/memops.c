@@ -149,7 +149,7 @@ static void pmf_mem_init(void)
 		id = *pmf_test_mem_cpuid;
 	else
 		pmf_mem_cpuid_read(&id);
-	pmf_mem_select(&id, getenv, &c);
+	pmf_mem_select(&id, secure_getenv, &c);
 	pmf_mem_use(&c);
 	pmf_mem_wb_fn = pmf_cpu_flush_get();
 	pmf_mem_clflush = pmf_cpu_flush_kind() == PMF_CPU_CLFLUSH;
@@ -241,20 +241,48 @@ static void pmf_set_wb(char *d, int c, size_t n, pmem2_flush_fn wb)
 	}
 }
 
-/*
- * libpmem2 fences non-temporal stores itself where the drain would not:
- * with NODRAIN, and with CLFLUSH (whose drain it does not count on)
- */
-static inline void pmf_nt_fence(unsigned int flags, bool always)
+#ifdef PMF_TEST_HOOKS
+unsigned int pmf_test_mem_fences, pmf_test_mem_nt_runs;
+#define PMF_TEST_COUNT(c) ((c)++)
+#else
+#define PMF_TEST_COUNT(c) do { } while (0)
+#endif
+
+static inline void pmf_mem_sfence(void)
 {
-	if (always || (flags & PMEM2_F_MEM_NODRAIN))
-		_mm_sfence();
+	PMF_TEST_COUNT(pmf_test_mem_fences);
+	_mm_sfence();
+}
+
+/* non-temporal stores; @wb writes back the partial lines around them */
+static inline void pmf_move_nt(char *d, const char *s, size_t n,
+			       pmem2_flush_fn wb)
+{
+	PMF_TEST_COUNT(pmf_test_mem_nt_runs);
+	pmf_mem_ops->move_nt(d, s, n, wb, pmf_mem.wc_barrier);
+}
+
+static inline void pmf_set_nt(char *d, int c, size_t n, pmem2_flush_fn wb)
+{
+	PMF_TEST_COUNT(pmf_test_mem_nt_runs);
+	pmf_mem_ops->set_nt(d, c, n, wb, pmf_mem.wc_barrier);
 }
 
 static inline void pmf_mem_drain(unsigned int flags)
 {
 	if (!(flags & PMF_F_NOFENCE))
-		_mm_sfence();
+		pmf_mem_sfence();
+}
+
+/*
+ * After non-temporal stores on CACHE_LINE, libpmem2 fences itself only
+ * with CLFLUSH, whose drain it does not count on; with CLWB or CLFLUSHOPT
+ * the drain (or, with NODRAIN, the caller's) orders them.
+ */
+static inline void pmf_nt_fence_line(void)
+{
+	if (pmf_mem_clflush)
+		pmf_mem_sfence();
 }
 
 static void *pmf_memmove_line(void *pmemdest, const void *src, size_t len,
@@ -267,9 +295,8 @@ static void *pmf_memmove_line(void *pmemdest, const void *src, size_t len,
 		if (flags & PMEM2_F_MEM_NOFLUSH) {
 			pmf_mem_ops->move(d, s, len);
 		} else if (pmf_mem_nt(flags, len)) {
-			pmf_mem_ops->move_nt(d, s, len, pmf_mem_wb(),
-					     pmf_mem.wc_barrier);
-			pmf_nt_fence(flags, pmf_mem_clflush);
+			pmf_move_nt(d, s, len, pmf_mem_wb());
+			pmf_nt_fence_line();
 		} else {
 			pmf_move_wb(d, s, len, pmf_mem_wb());
 		}
@@ -287,9 +314,8 @@ static void *pmf_memset_line(void *pmemdest, int c, size_t len,
 		if (flags & PMEM2_F_MEM_NOFLUSH) {
 			pmf_mem_ops->set(d, c, len);
 		} else if (pmf_mem_nt(flags, len)) {
-			pmf_mem_ops->set_nt(d, c, len, pmf_mem_wb(),
-					    pmf_mem.wc_barrier);
-			pmf_nt_fence(flags, pmf_mem_clflush);
+			pmf_set_nt(d, c, len, pmf_mem_wb());
+			pmf_nt_fence_line();
 		} else {
 			pmf_set_wb(d, c, len, pmf_mem_wb());
 		}
@@ -298,11 +324,21 @@ static void *pmf_memset_line(void *pmemdest, int c, size_t len,
 	return pmemdest;
 }
 
-/* eADR: the caches are durable; non-temporal stores only when asked */
+/*
+ * eADR: the caches are durable; non-temporal stores only when asked for
+ * by name (libpmem2: PMEM2_F_MEM_WC alone stores through the cache), and
+ * fenced by the drain, or with NODRAIN at once
+ */
 static inline bool pmf_mem_nt_byte(unsigned int flags)
 {
-	return pmf_mem.movnt && (flags & PMF_F_NT) &&
+	return pmf_mem.movnt && (flags & PMEM2_F_MEM_NONTEMPORAL) &&
 	       !(flags & PMEM2_F_MEM_NOFLUSH);
+}
+
+static inline void pmf_nt_fence_byte(unsigned int flags)
+{
+	if (flags & PMEM2_F_MEM_NODRAIN)
+		pmf_mem_sfence();
 }
 
 static void *pmf_memmove_byte(void *pmemdest, const void *src, size_t len,
@@ -313,9 +349,8 @@ static void *pmf_memmove_byte(void *pmemdest, const void *src, size_t len,
 
 	if (len && d != s) {
 		if (pmf_mem_nt_byte(flags)) {
-			pmf_mem_ops->move_nt(d, s, len, NULL,
-					     pmf_mem.wc_barrier);
-			pmf_nt_fence(flags, false);
+			pmf_move_nt(d, s, len, NULL);
+			pmf_nt_fence_byte(flags);
 		} else {
 			pmf_mem_ops->move(d, s, len);
 		}
@@ -331,9 +366,8 @@ static void *pmf_memset_byte(void *pmemdest, int c, size_t len,
 
 	if (len) {
 		if (pmf_mem_nt_byte(flags)) {
-			pmf_mem_ops->set_nt(d, c, len, NULL,
-					    pmf_mem.wc_barrier);
-			pmf_nt_fence(flags, false);
+			pmf_set_nt(d, c, len, NULL);
+			pmf_nt_fence_byte(flags);
 		} else {
 			pmf_mem_ops->set(d, c, len);
 		}
@@ -369,9 +403,8 @@ static void *pmf_memmove_page(void *pmemdest, const void *src, size_t len,
 
 	if (len && d != s) {
 		if (!(flags & PMEM2_F_MEM_NOFLUSH) && pmf_mem_nt(flags, len)) {
-			pmf_mem_ops->move_nt(d, s, len, NULL,
-					     pmf_mem.wc_barrier);
-			_mm_sfence();
+			pmf_move_nt(d, s, len, NULL);
+			pmf_mem_sfence();
 		} else {
 			pmf_mem_ops->move(d, s, len);
 		}
@@ -387,9 +420,8 @@ static void *pmf_memset_page(void *pmemdest, int c, size_t len,
 
 	if (len) {
 		if (!(flags & PMEM2_F_MEM_NOFLUSH) && pmf_mem_nt(flags, len)) {
-			pmf_mem_ops->set_nt(d, c, len, NULL,
-					    pmf_mem.wc_barrier);
-			_mm_sfence();
+			pmf_set_nt(d, c, len, NULL);
+			pmf_mem_sfence();
 		} else {
 			pmf_mem_ops->set(d, c, len);
 		}

@@ -399,6 +399,8 @@ extern const struct pmf_mem_cpuid *pmf_test_mem_cpuid;
 extern pmem2_flush_fn pmf_test_cpu_flush_spy;
 /* memops.c: use @c from now on, as if the process had chosen it */
 void pmf_test_mem_force(const struct pmf_mem_choice *c);
+/* memops.c: SFENCEs and non-temporal runs of the memory functions */
+extern unsigned int pmf_test_mem_fences, pmf_test_mem_nt_runs;
 /* source.c: pread/pwrite when NULL */
 extern ssize_t (*pmf_test_pio)(int fd, void *buf, size_t size, off_t offset,
 			       bool write);

@@ -98,7 +98,7 @@ static bool want_nt(enum pmem2_granularity g, const struct pmf_mem_choice *c,
 	if (!c->movnt || (flags & PMEM2_F_MEM_NOFLUSH))
 		return false;
 	if (g == PMEM2_GRANULARITY_BYTE)
-		return flags & (PMEM2_F_MEM_NONTEMPORAL | PMEM2_F_MEM_WC);
+		return flags & PMEM2_F_MEM_NONTEMPORAL;
 	if (flags & (PMEM2_F_MEM_NONTEMPORAL | PMEM2_F_MEM_WC))
 		return true;
 	if (flags & (PMEM2_F_MEM_TEMPORAL | PMEM2_F_MEM_WB))
@@ -679,6 +679,102 @@ TEST(map_from_existing)
 	}
 	munmap(buf, 1 << 20);
 	PMF_LEAK_CHECK();
+}
+
+/*
+ * SFENCEs and non-temporal runs per call, libpmem2's (x86_64/init.c and
+ * memcpy_memset.h in PMDK 1.12.1): on CACHE_LINE the non-temporal stores
+ * are fenced by the drain alone with CLWB or CLFLUSHOPT, so NODRAIN leaves
+ * none, and by one more SFENCE with CLFLUSH; on BYTE only
+ * PMEM2_F_MEM_NONTEMPORAL stores non-temporally (WC stores through the
+ * cache).
+ */
+FIXTURE(fence) {
+	struct pmf_cpuid id;
+};
+
+FIXTURE_VARIANT(fence) {
+	bool clwb;
+};
+
+FIXTURE_VARIANT_ADD(fence, clwb) { .clwb = true };
+FIXTURE_VARIANT_ADD(fence, clflush) { .clwb = false };
+
+FIXTURE_SETUP(fence)
+{
+	struct pmf_mem_choice c = {
+		.kind = PMF_MEM_SSE2, .movnt = true, .threshold = 256,
+	};
+	struct pmf_cpuid real;
+
+	pmf_cpuid_read(&real);
+	if (variant->clwb && !real.clwb)
+		SKIP(return, "no CLWB on this CPU");
+	self->id.clflush = true;
+	self->id.clwb = variant->clwb;
+	pmf_test_cpuid = &self->id;
+	pmf_test_mem_force(&c);
+	setup_arena();
+}
+
+FIXTURE_TEARDOWN(fence)
+{
+	pmf_test_cpu_flush_spy = NULL;
+	pmf_test_cpuid = NULL;
+	free(mem);
+	free(ref);
+}
+
+TEST_F(fence, per_call_as_libpmem2)
+{
+	static const struct {
+		enum pmem2_granularity g;
+		unsigned int flags;
+		unsigned int fences_clwb, fences_clflush, nt;
+	} rows[] = {
+		{ PMEM2_GRANULARITY_CACHE_LINE, PMEM2_F_MEM_NONTEMPORAL, 1, 2, 1 },
+		{ PMEM2_GRANULARITY_CACHE_LINE,
+		  PMEM2_F_MEM_NONTEMPORAL | PMEM2_F_MEM_NODRAIN, 0, 1, 1 },
+		{ PMEM2_GRANULARITY_CACHE_LINE, PMEM2_F_MEM_WC, 1, 2, 1 },
+		{ PMEM2_GRANULARITY_CACHE_LINE, PMEM2_F_MEM_TEMPORAL, 1, 1, 0 },
+		{ PMEM2_GRANULARITY_CACHE_LINE,
+		  PMEM2_F_MEM_TEMPORAL | PMEM2_F_MEM_NODRAIN, 0, 0, 0 },
+		{ PMEM2_GRANULARITY_BYTE, PMEM2_F_MEM_WC, 1, 1, 0 },
+		{ PMEM2_GRANULARITY_BYTE, PMEM2_F_MEM_WC | PMEM2_F_MEM_NODRAIN,
+		  0, 0, 0 },
+		{ PMEM2_GRANULARITY_BYTE, PMEM2_F_MEM_NONTEMPORAL, 1, 1, 1 },
+		{ PMEM2_GRANULARITY_BYTE,
+		  PMEM2_F_MEM_NONTEMPORAL | PMEM2_F_MEM_NODRAIN, 1, 1, 1 },
+	};
+	unsigned int i, set;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		for (set = 0; set < 2; set++) {
+			struct pmem2_map m;
+			unsigned int want = variant->clwb ?
+					    rows[i].fences_clwb :
+					    rows[i].fences_clflush;
+
+			make_map(&m, rows[i].g);
+			pmf_test_mem_fences = pmf_test_mem_nt_runs = 0;
+			if (set)
+				m.memset_fn(mem + BASE, 0x11, 1024,
+					    rows[i].flags);
+			else
+				m.memmove_fn(mem + BASE, mem + BASE + 4096,
+					     1024, rows[i].flags);
+			EXPECT_EQ(want, pmf_test_mem_fences)
+				TH_LOG("%s %s flags %#x: SFENCEs",
+				       gran_name(rows[i].g),
+				       set ? "memset" : "memmove",
+				       rows[i].flags);
+			EXPECT_EQ(rows[i].nt, pmf_test_mem_nt_runs)
+				TH_LOG("%s %s flags %#x: non-temporal runs",
+				       gran_name(rows[i].g),
+				       set ? "memset" : "memmove",
+				       rows[i].flags);
+		}
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -459,6 +459,36 @@ TEST_F(sysfs, devdax_barriers_only_no_ioctl)
 	PMF_LEAK_CHECK();
 }
 
+/*
+ * Issue 22's suspicion, confirmed and kept: a map without PMEM2_PROT_WRITE
+ * on virtio-pmem device-dax is not registered (REGISTER by address takes
+ * shared writable maps only), so its PAGE persist writes the CPU caches
+ * back and reaches no host: the map stores nothing of its own, and the
+ * writable maps of the device flush it whole. Its deep flush has only the
+ * region's sysfs file, which virtio-pmem hides: an error, never 0.
+ */
+TEST_F(sysfs, devdax_readonly_map_on_async_region)
+{
+	struct pmem2_map *map;
+	char *a;
+
+	fake.anon = true;
+	devdax_module(true, 0);
+	ASSERT_EQ(0, pmf_test_map_prot(self->fd, PMEM2_GRANULARITY_PAGE, 0, 0,
+				       PMEM2_PROT_READ, &map));
+	ASSERT_EQ(PMEM2_GRANULARITY_PAGE, pmem2_map_get_store_granularity(map));
+	ASSERT_EQ(0, fake.regs);
+	a = pmem2_map_get_address(map);
+	pmem2_get_persist_fn(map)(a + 4096, 8);
+	ASSERT_EQ(1, fake.cpu_flushes);
+	ASSERT_EQ(0, fake.flushes);
+	ASSERT_EQ(0, unlink(self->deep));
+	ASSERT_EQ(-ENOENT, pmem2_deep_flush(map, a + 64, 64));
+	ASSERT_EQ(0, fake.flushes);
+	ASSERT_EQ(0, pmem2_map_delete(&map));
+	PMF_LEAK_CHECK();
+}
+
 /* flush hints (has_flush 1), or asynchronous with has_flush 0: by id */
 TEST_F(sysfs, devdax_device_flush_registers)
 {
