@@ -4,10 +4,11 @@
  *
  * Two APIs:
  *
- * - The subset of libpmem2 a program needs to map pmem and deep-flush it,
- *   with libpmem2's names, signatures, enum values and PMEM2_E_* values: a
- *   program written for it builds against this header by changing only the
- *   #include and -lpmem2 to -lpmemflush. Do not include both headers.
+ * - libpmem2's whole Linux API (sources, configs, maps, reservations,
+ *   memory functions, bad blocks, errors) with its names, signatures, enum
+ *   values and PMEM2_E_* values: a program written for libpmem2 builds
+ *   against this header by changing only the #include and -lpmem2 to
+ *   -lpmemflush. Do not include both headers.
  * - Native pmemflush_* calls for drivers and appliances that do their own CPU
  *   cache flushing and only need the device flush of a range: of an fd, or
  *   of a target registered once and flushed by handle (since 1.1).

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * libpmem2's bad block walk, from sysfs instead of libndctl.
+ * libpmem2's bad block walk, from sysfs instead of libndctl: the same
+ * badblocks files and resource and size attributes libndctl reads, found
+ * from the device's own sysfs path instead of a scan of every bus per
+ * context (0.6-0.8 s in our TCG guest against 0.4-0.6 ms here), and without
+ * libkmod, libudev and libcrypto among the library's dependencies. The
+ * FIEMAP half is hand-written either way.
  *
  * The source's nd namespace is found from its device's sysfs path:
  * .../ndbusB/regionN/{namespaceN.M,pfnN.M,bttN.M}/block/pmemX for a file's
@@ -137,52 +142,6 @@ static int pmf_attr_u64(const char *dir, const char *name, uint64_t *val)
 	return 0;
 }
 
-/* the path components of a sysfs device directory */
-struct pmf_nd_path {
-	char real[PATH_MAX];
-	const char *comp[64];
-	size_t clen[64];
-	unsigned int n;
-};
-
-static int pmf_nd_split(struct pmf_nd_path *p, bool chr, dev_t dev)
-{
-	char link[PATH_MAX];
-	char *s;
-
-	snprintf(link, sizeof(link), "%s/dev/%s/%u:%u", pmf_sysfs,
-		 chr ? "char" : "block", major(dev), minor(dev));
-	if (!realpath(link, p->real))
-		return -errno;
-	p->n = 0;
-	for (s = p->real; *s && p->n < 64;) {
-		s += strspn(s, "/");
-		if (!*s)
-			break;
-		p->comp[p->n] = s;
-		p->clen[p->n] = strcspn(s, "/");
-		s += p->clen[p->n];
-		p->n++;
-	}
-	return 0;
-}
-
-static bool pmf_comp_is(const struct pmf_nd_path *p, unsigned int i,
-			const char *prefix, bool dotted, unsigned int *id)
-{
-	return i < p->n && pmf_name_num(p->comp[i], p->clen[i], prefix, dotted,
-				       id);
-}
-
-/* the directory made of the first @n components */
-static void pmf_comp_dir(const struct pmf_nd_path *p, unsigned int n,
-			 char *buf, size_t len)
-{
-	size_t end = n ? (size_t)(p->comp[n - 1] - p->real) + p->clen[n - 1] : 0;
-
-	snprintf(buf, len, "%.*s", (int)end, p->real);
-}
-
 /*
  * Find the nd namespace behind the source and set up where its bad blocks
  * come from. Not on one: 0 with ctx->found false. A sysfs path other than
@@ -202,17 +161,14 @@ static int pmf_bb_locate(struct pmem2_badblock_context *ctx,
 	p = malloc(sizeof(*p));
 	if (!p)
 		return pmf_err(-ENOMEM, "out of memory");
-	ret = pmf_nd_split(p, chr, src->dev);
+	ret = pmf_nd_path_of(p, chr, src->dev);
 	if (ret) {
 		/* no such device in sysfs (tmpfs, overlay...): not on pmem */
 		free(p);
 		return 0;
 	}
 	/* ndbusB/regionN/<claim>/... */
-	for (i = 0; i + 2 < p->n; i++)
-		if (pmf_comp_is(p, i, "ndbus", false, &bus) &&
-		    pmf_comp_is(p, i + 1, "region", false, &r))
-			break;
+	i = pmf_nd_region_at(p, &bus, &r);
 	if (i + 2 >= p->n)
 		goto not_found;
 	claim_i = i + 2;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* struct pmem2_config and struct pmem2_source, libpmem2's rules. */
+/* struct pmem2_config, libpmem2's rules. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -104,62 +104,5 @@ PMF_EXPORT int pmem2_config_set_vm_reservation(struct pmem2_config *cfg,
 	pmf_err_clear();
 	cfg->rsv = rsv;
 	cfg->rsv_offset = offset;
-	return 0;
-}
-
-PMF_EXPORT int pmem2_source_from_fd(struct pmem2_source **src, int fd)
-{
-	struct pmem2_source *s;
-	struct stat st;
-	int flags, ret;
-
-	pmf_err_clear();
-	*src = NULL;
-	if (fd < 0)
-		return pmf_err(PMEM2_E_INVALID_FILE_HANDLE, "invalid fd %d", fd);
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0) {
-		ret = errno == EBADF ? PMEM2_E_INVALID_FILE_HANDLE : -errno;
-		return pmf_err(ret, "fcntl: %s", strerror(errno));
-	}
-	if ((flags & O_ACCMODE) == O_WRONLY)
-		return pmf_err(PMEM2_E_INVALID_FILE_HANDLE,
-			       "fd must be open with O_RDONLY or O_RDWR");
-	if (fstat(fd, &st))
-		return pmf_err(-errno, "fstat: %s", strerror(errno));
-
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return pmf_err(-ENOMEM, "out of memory");
-	s->fd = fd;
-	if (S_ISREG(st.st_mode)) {
-		s->ftype = PMF_FTYPE_REG;
-		s->dev = st.st_dev;
-	} else if (S_ISCHR(st.st_mode)) {
-		s->ftype = PMF_FTYPE_DEVDAX;
-		s->dev = st.st_rdev;
-		ret = pmf_devdax_check(st.st_rdev);
-		if (!ret)
-			ret = pmf_devdax_read_size(st.st_rdev, &s->size);
-		if (!ret)
-			ret = pmf_devdax_read_align(st.st_rdev, &s->align);
-		if (ret) {
-			free(s);
-			return ret;
-		}
-	} else {
-		free(s);
-		return pmf_err(PMEM2_E_INVALID_FILE_TYPE,
-			       "file type 0%o not supported",
-			       st.st_mode & S_IFMT);
-	}
-	*src = s;
-	return 0;
-}
-
-PMF_EXPORT int pmem2_source_delete(struct pmem2_source **src)
-{
-	free(*src);
-	*src = NULL;
 	return 0;
 }

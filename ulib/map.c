@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * pmem2_map_new() and pmem2_deep_flush(): what a map is decided once, when
- * it is made (granularity, flush functions, the path to the device flush),
- * so a flush only acts.
+ * pmem2_map_new(), pmem2_map_from_existing() and pmem2_map_delete(): what a
+ * map is, decided once when it is made: the granularity (here), the flush
+ * functions (persist.c) and the way to the device flush (deep_flush.c).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -22,17 +22,6 @@
 #ifndef MAP_SHARED_VALIDATE
 #define MAP_SHARED_VALIDATE 0x03
 #endif
-
-/* what the kernel says is behind the source */
-struct pmf_target {
-	bool module;		/* PMEMFLUSH_QUERY answered */
-	bool region;		/* an nd region is known */
-	unsigned int region_id;
-	bool eadr;		/* CPU caches are in the persistence domain */
-	bool async;		/* durable only after the device flush */
-	bool no_flush;		/* synchronous, has_flush 0: barriers only */
-	bool try_sync;		/* MAP_SYNC may be trusted if it works */
-};
 
 /*
  * libpmem2's choice: PMEM2_FORCE_GRANULARITY (BYTE, CACHE_LINE, CACHELINE,
@@ -109,95 +98,13 @@ static void pmf_target_resolve(const struct pmem2_source *src,
 	t->try_sync = devdax || !t->async;
 }
 
-static int pmf_msync_range(const void *ptr, size_t size)
+/* the target of a shared map of @src; one no map of it can make durable fails */
+static int pmf_target_get(const struct pmem2_source *src, struct pmf_target *t)
 {
-	uintptr_t start = (uintptr_t)ptr & ~(pmf_page_size() - 1);
-
-	if (pmf_kops->msync((void *)start, (uintptr_t)ptr + size - start,
-			    MS_SYNC))
-		return -errno;
-	return 0;
-}
-
-/* one map's part of a PAGE persist or flush */
-static int pmf_persist_page_range(struct pmem2_map *map, const void *p,
-				  size_t len)
-{
-	int ret;
-
-	if (map->devdax) {
-		/* asynchronous device-dax: the CPU's write-back, then the host */
-		if (map->write_back)
-			pmf_cpu_flush(p, len);
-		pmf_cpu_drain();
-		if (map->deep != PMF_DEEP_IOCTL)
-			return 0;
-		return pmf_reg_flush(&map->reg, map->offset +
-				     ((uintptr_t)p - (uintptr_t)map->addr), len);
-	}
-	do
-		ret = pmf_msync_range(p, len);
-	while (ret == -EINTR);
-	return ret;
-}
-
-/*
- * libpmem2's PAGE persist: each map the range overlaps persists its part;
- * what no map covers is skipped. A failure cannot be reported and going on
- * would lose data: abort, as libpmem2 does.
- */
-static void pmf_persist_pages(const void *ptr, size_t size)
-{
-	if (pmf_maps_for_range(ptr, size, pmf_persist_page_range))
-		abort();
-}
-
-static void pmf_drain_nop(void)
-{
-}
-
-static void pmf_flush_nop(const void *ptr, size_t size)
-{
-	(void)ptr;
-	(void)size;
-}
-
-static void pmf_persist_fence(const void *ptr, size_t size)
-{
-	(void)ptr;
-	(void)size;
-	pmf_cpu_drain();
-}
-
-/*
- * Source size and alignment; files are sized now, they may have grown. The
- * fd is checked as libpmem2 does: closed since the source was made is
- * PMEM2_E_INVALID_FILE_HANDLE. pmem2_source_size() is this too.
- */
-int pmf_source_bounds(const struct pmem2_source *src, size_t *size,
-		      size_t *align)
-{
-	struct stat st;
-
-	if (src->ftype == PMF_FTYPE_ANON) {
-		*size = src->size;
-		*align = pmf_page_size();
-		return 0;
-	}
-	if (fstat(src->fd, &st))
-		return pmf_err(errno == EBADF ? PMEM2_E_INVALID_FILE_HANDLE :
-			       -errno, "fstat: %s", strerror(errno));
-	if (src->ftype == PMF_FTYPE_DEVDAX) {
-		*size = src->size;
-		*align = src->align;
-		return 0;
-	}
-	if (st.st_size < 0)
-		return pmf_err(PMEM2_E_INVALID_FILE_HANDLE,
-			       "the kernel says the file's size is %lld",
-			       (long long)st.st_size);
-	*size = (size_t)st.st_size;
-	*align = pmf_page_size();
+	pmf_target_resolve(src, t);
+	if (src->ftype == PMF_FTYPE_DEVDAX && t->async && !t->module)
+		return pmf_err(PMEM2_E_NOSUPP,
+			       "device-dax on an asynchronous region (virtio-pmem) is durable only through its flush, which needs the pmemflush module");
 	return 0;
 }
 
@@ -287,96 +194,6 @@ static const char *const pmf_gran_name[] = {
 	[PMEM2_GRANULARITY_CACHE_LINE] = "CACHE_LINE",
 	[PMEM2_GRANULARITY_PAGE] = "PAGE",
 };
-
-/* the flush functions */
-static void pmf_map_flush_fns(struct pmem2_map *map, const struct pmf_target *t)
-{
-	switch (map->granularity) {
-	case PMEM2_GRANULARITY_BYTE:
-		map->persist = pmf_persist_fence;
-		map->flush = pmf_flush_nop;
-		map->drain = pmf_cpu_drain;
-		break;
-	case PMEM2_GRANULARITY_CACHE_LINE:
-		map->persist = pmf_cpu_persist_get();
-		map->flush = pmf_cpu_flush_get();
-		map->drain = pmf_cpu_drain;
-		break;
-	default:
-		if (map->devdax && !t->async) {
-			/* a forced PAGE on device-dax: it has no msync */
-			map->persist = pmf_cpu_persist_get();
-			map->flush = pmf_cpu_flush_get();
-			map->drain = pmf_cpu_drain;
-		} else {
-			/* flush and persist each do the whole job */
-			map->persist = pmf_persist_pages;
-			map->flush = pmf_persist_pages;
-			map->drain = pmf_drain_nop;
-		}
-	}
-}
-
-/*
- * The way to the device flush. A file mapped without MAP_SYNC needs its
- * metadata written too: msync, whatever granularity was forced. Otherwise,
- * where the region's flush is only a barrier, the CPU's write-back and
- * SFENCE are the whole deep flush; where a device flush exists the map is
- * registered with the module by its address range (no fd of the caller's
- * is kept, duplicated or closed) and flushed by id.
- */
-static int pmf_map_deep_setup(struct pmem2_map *map,
-			      const struct pmf_target *t, bool map_sync)
-{
-	bool writable = map->prot & PMEM2_PROT_WRITE;
-	char path[PATH_MAX];
-
-	if (!map->devdax && (!map_sync || !t->module || !writable)) {
-		map->deep = PMF_DEEP_MSYNC;
-		return 0;
-	}
-	if (t->module && t->no_flush) {
-		map->deep = PMF_DEEP_CPU;
-		return 0;
-	}
-	/*
-	 * REGISTER by address takes a shared writable map only, and the fd
-	 * may be read-only: a device-dax map without PROT_WRITE, which
-	 * stores nothing itself, flushes through sysfs as libpmem2 does.
-	 */
-	if (t->module && writable) {
-		int ret;
-
-		ret = pmf_reg_init(&map->reg, map->addr, map->size, -1);
-		if (!ret) {
-			map->registered = true;
-			map->deep = PMF_DEEP_IOCTL;
-			return 0;
-		}
-		/* nothing else makes an asynchronous region durable */
-		if (ret == -ENOMEM || t->async)
-			return pmf_kernel_err(ret, "PMEMFLUSH_REGISTER");
-		/* an older module, or every slot full: as without the module */
-		if (!map->devdax) {
-			map->deep = PMF_DEEP_MSYNC;
-			return 0;
-		}
-	}
-	if (!t->region) {
-		map->deep = PMF_DEEP_NO_REGION;
-		return 0;
-	}
-	if (t->no_flush) {
-		map->deep = PMF_DEEP_CPU;
-		return 0;
-	}
-	map->deep = PMF_DEEP_SYSFS;
-	pmf_region_path(path, sizeof(path), t->region_id);
-	map->deep_path = strdup(path);
-	if (!map->deep_path)
-		return pmf_err(-ENOMEM, "out of memory");
-	return 0;
-}
 
 /* what the map's pages span */
 static size_t pmf_map_span(const struct pmem2_map *map)
@@ -561,10 +378,9 @@ PMF_EXPORT int pmem2_map_new(struct pmem2_map **map_ptr,
 
 	memset(&t, 0, sizeof(t));
 	if (!anon && !private) {
-		pmf_target_resolve(src, &t);
-		if (devdax && t.async && !t.module)
-			return pmf_err(PMEM2_E_NOSUPP,
-				       "device-dax on an asynchronous region (virtio-pmem) is durable only through its flush, which needs the pmemflush module");
+		ret = pmf_target_get(src, &t);
+		if (ret)
+			return ret;
 	}
 
 	flags = private ? MAP_PRIVATE : MAP_SHARED;
@@ -698,10 +514,9 @@ PMF_EXPORT int pmem2_map_from_existing(struct pmem2_map **map_ptr,
 	}
 	memset(&t, 0, sizeof(t));
 	if (src->ftype != PMF_FTYPE_ANON) {
-		pmf_target_resolve(src, &t);
-		if (devdax && t.async && !t.module)
-			return pmf_err(PMEM2_E_NOSUPP,
-				       "device-dax on an asynchronous region (virtio-pmem) is durable only through its flush, which needs the pmemflush module");
+		ret = pmf_target_get(src, &t);
+		if (ret)
+			return ret;
 	}
 	/*
 	 * A file's mapping is MAP_SYNC only if the kernel says so (a claimed
@@ -743,66 +558,3 @@ pmem2_map_get_store_granularity(struct pmem2_map *map)
 	return map->granularity;
 }
 
-PMF_EXPORT pmem2_persist_fn pmem2_get_persist_fn(struct pmem2_map *map)
-{
-	return map->persist;
-}
-
-PMF_EXPORT pmem2_flush_fn pmem2_get_flush_fn(struct pmem2_map *map)
-{
-	return map->flush;
-}
-
-PMF_EXPORT pmem2_drain_fn pmem2_get_drain_fn(struct pmem2_map *map)
-{
-	return map->drain;
-}
-
-/*
- * The CPU's caches are written back at every granularity: a deep flush must
- * not rely on ADR or eADR (pmem2_deep_flush(3)), and PMDK's BYTE deep flush
- * writes the range back too.
- */
-PMF_EXPORT int pmem2_deep_flush(struct pmem2_map *map, void *ptr, size_t size)
-{
-	uintptr_t off = (uintptr_t)ptr - (uintptr_t)map->addr;
-	int ret;
-
-	pmf_err_clear();
-	if ((uintptr_t)ptr < (uintptr_t)map->addr || size > map->size ||
-	    off > map->size - size)
-		return pmf_err(PMEM2_E_DEEP_FLUSH_RANGE,
-			       "deep flush range %p+%zu is not within map %p+%zu",
-			       ptr, size, map->addr, map->size);
-
-	switch (map->deep) {
-	case PMF_DEEP_MSYNC:
-		ret = pmf_msync_range(ptr, size);
-		return ret ? pmf_err(ret, "msync: %s", strerror(-ret)) : 0;
-	case PMF_DEEP_NO_REGION:
-		return pmf_err(PMEM2_E_DAX_REGION_NOT_FOUND,
-			       "no nd region behind the device-dax map");
-	case PMF_DEEP_ANON:
-		return pmf_err(PMEM2_E_NOSUPP,
-			       "anonymous source does not support deep flush");
-	default:
-		break;
-	}
-
-	/*
-	 * every map the process can store through is written back; one it
-	 * cannot even read (no access, execute-only) would fault, and holds
-	 * no store of its own
-	 */
-	if (map->write_back)
-		pmf_cpu_flush(ptr, size);
-	pmf_cpu_drain();
-	switch (map->deep) {
-	case PMF_DEEP_SYSFS:
-		return pmf_region_deep_flush(map->deep_path);
-	case PMF_DEEP_IOCTL:
-		return pmf_reg_flush(&map->reg, map->offset + off, size);
-	default:
-		return 0;
-	}
-}

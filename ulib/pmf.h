@@ -8,6 +8,7 @@
 #ifndef PMF_H
 #define PMF_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stddef.h>
@@ -220,6 +221,26 @@ int pmf_parse_size(const char *s, size_t *val);
 /* first line of a sysfs file, newline stripped; 0 or -errno */
 int pmf_read_attr(const char *path, char *buf, size_t len);
 
+/* sysfs.c: the components of /sys/dev/{char,block}/M:m's real path */
+struct pmf_nd_path {
+	char real[PATH_MAX];
+	const char *comp[64];
+	size_t clen[64];
+	unsigned int n;
+};
+
+/* 0 or -errno */
+int pmf_nd_path_of(struct pmf_nd_path *p, bool chr, dev_t dev);
+/* component @i is "<prefix>N" (@dotted: "<prefix>N.M") */
+bool pmf_comp_is(const struct pmf_nd_path *p, unsigned int i,
+		 const char *prefix, bool dotted, unsigned int *id);
+/* the directory made of the first @n components */
+void pmf_comp_dir(const struct pmf_nd_path *p, unsigned int n, char *buf,
+		  size_t len);
+/* index of the ndbusB component with a regionN below it, or p->n */
+unsigned int pmf_nd_region_at(const struct pmf_nd_path *p, unsigned int *bus,
+			      unsigned int *region);
+
 /* sysfs.c, for source.c: the DIMMs behind a source, as libndctl sees them */
 /* the region's and its ndbusB's directories (PATH_MAX each); 1, 0, -errno */
 int pmf_region_dirs(bool chr, dev_t dev, char *region, char *bus);
@@ -314,6 +335,17 @@ enum pmf_deep {
 	PMF_DEEP_ANON,		/* anonymous memory: PMEM2_E_NOSUPP */
 };
 
+/* what the kernel says is behind the source */
+struct pmf_target {
+	bool module;		/* PMEMFLUSH_QUERY answered */
+	bool region;		/* an nd region is known */
+	unsigned int region_id;
+	bool eadr;		/* CPU caches are in the persistence domain */
+	bool async;		/* durable only after the device flush */
+	bool no_flush;		/* synchronous, has_flush 0: barriers only */
+	bool try_sync;		/* MAP_SYNC may be trusted if it works */
+};
+
 struct pmem2_map {
 	void *addr;
 	size_t size;
@@ -373,11 +405,19 @@ int pmf_maps_for_range(const void *ptr, size_t size,
 				 size_t len));
 
 /*
- * map.c: the source's size (files: now) and the alignment of a map's
+ * source.c: the source's size (files: now) and the alignment of a map's
  * offset and length; 0 or the library's error with the message set
  */
 int pmf_source_bounds(const struct pmem2_source *src, size_t *size,
 		      size_t *align);
+
+/* persist.c: the map's persist, flush and drain */
+void pmf_map_flush_fns(struct pmem2_map *map, const struct pmf_target *t);
+/* msync(2) of the pages [ptr, ptr + size) touches: 0 or -errno */
+int pmf_msync_range(const void *ptr, size_t size);
+/* deep_flush.c: how the map's deep flush reaches the device; 0 or error */
+int pmf_map_deep_setup(struct pmem2_map *map, const struct pmf_target *t,
+		       bool map_sync);
 
 /* granularity as libpmem2 decides it; force: PMEM2_FORCE_GRANULARITY */
 enum pmem2_granularity pmf_min_granularity(bool map_sync, bool eadr,

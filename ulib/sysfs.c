@@ -3,6 +3,15 @@
  * What sysfs says about device-dax devices and nd regions: the library's
  * view when the pmemflush module is not loaded, and the source of device-dax
  * size and alignment.
+ *
+ * Read by hand, not through libndctl (what libpmem2 links): ndctl_new() and
+ * a walk of the buses is a topology scan per call (libkmod's configuration,
+ * a wait_probe on each bus that takes every nd device's lock, waits for the
+ * udev queue), measured at 0.8 s per call in our TCG guest against 1 ms
+ * here, and libpmem2 pays it on each device-dax deep flush. Here the region
+ * is found once, at map time, from the device's own sysfs path; a flush
+ * only writes deep_flush, and "0" there (no flush needed), which libndctl
+ * cannot read, is told from a file that cannot be opened.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -113,66 +122,105 @@ int pmf_devdax_read_align(dev_t rdev, size_t *align)
 	return 0;
 }
 
+int pmf_nd_path_of(struct pmf_nd_path *p, bool chr, dev_t dev)
+{
+	char link[PATH_MAX];
+	char *s;
+
+	snprintf(link, sizeof(link), "%s/dev/%s/%u:%u", pmf_sysfs,
+		 chr ? "char" : "block", major(dev), minor(dev));
+	if (!realpath(link, p->real))
+		return -errno;
+	p->n = 0;
+	for (s = p->real; *s && p->n < 64;) {
+		s += strspn(s, "/");
+		if (!*s)
+			break;
+		p->comp[p->n] = s;
+		p->clen[p->n] = strcspn(s, "/");
+		s += p->clen[p->n];
+		p->n++;
+	}
+	return 0;
+}
+
+bool pmf_comp_is(const struct pmf_nd_path *p, unsigned int i,
+			const char *prefix, bool dotted, unsigned int *id)
+{
+	return i < p->n && pmf_name_num(p->comp[i], p->clen[i], prefix, dotted,
+				       id);
+}
+
+/* the directory made of the first @n components */
+void pmf_comp_dir(const struct pmf_nd_path *p, unsigned int n,
+			 char *buf, size_t len)
+{
+	size_t end = n ? (size_t)(p->comp[n - 1] - p->real) + p->clen[n - 1] : 0;
+
+	snprintf(buf, len, "%.*s", (int)end, p->real);
+}
+
 /*
  * The device's sysfs directory lies below its nd region's:
  * .../ndbusB/regionN/{daxN.M,namespaceN.M,pfnN.M,bttN.M}/..., and the bus
  * above tells an NFIT region from a virtio-pmem one. Only a regionN right
  * below an ndbusB counts: CXL names its own devices regionN too
  * (.../decoder0.0/region0/ndbus1/region1/...), and the nd region is the one
- * whose deep_flush exists.
+ * whose deep_flush exists. The index of the ndbusB component, or p->n.
  */
-static int pmf_region_walk(bool chr, dev_t dev, char real[PATH_MAX],
-			   unsigned int *id, char **region_end, char **bus_end)
+unsigned int pmf_nd_region_at(const struct pmf_nd_path *p, unsigned int *bus,
+			      unsigned int *region)
 {
-	char path[PATH_MAX + 32];
-	char *p = real, *end;
-	bool bus = false;
-	unsigned int unused;
+	unsigned int i;
 
-	snprintf(path, sizeof(path), "%s/dev/%s/%u:%u", pmf_sysfs,
-		 chr ? "char" : "block", major(dev), minor(dev));
-	if (!realpath(path, real))
-		return -errno;
-	while (*p) {
-		size_t len;
+	for (i = 0; i + 1 < p->n; i++)
+		if (pmf_comp_is(p, i, "ndbus", false, bus) &&
+		    pmf_comp_is(p, i + 1, "region", false, region))
+			return i;
+	return p->n;
+}
 
-		p += strspn(p, "/");
-		end = p + strcspn(p, "/");
-		len = (size_t)(end - p);
-		if (bus && pmf_name_num(p, len, "region", false, id)) {
-			*region_end = end;
-			return 1;
+/* the region's and its bus's directories (PATH_MAX each); 1, 0, -errno */
+static int pmf_region_walk(bool chr, dev_t dev, unsigned int *id,
+			   char *region, char *bus)
+{
+	struct pmf_nd_path *p = malloc(sizeof(*p));
+	unsigned int b, i;
+	int ret;
+
+	if (!p)
+		return -ENOMEM;
+	ret = pmf_nd_path_of(p, chr, dev);
+	if (!ret) {
+		i = pmf_nd_region_at(p, &b, id);
+		ret = i < p->n;
+		if (ret) {
+			pmf_comp_dir(p, i + 2, region, PATH_MAX);
+			pmf_comp_dir(p, i + 1, bus, PATH_MAX);
 		}
-		bus = pmf_name_num(p, len, "ndbus", false, &unused);
-		if (bus)
-			*bus_end = end;
-		p = end;
 	}
-	return 0;
+	free(p);
+	return ret;
 }
 
 int pmf_region_find(bool chr, dev_t dev, struct pmf_region *r)
 {
-	char path[PATH_MAX + 32], real[PATH_MAX], attr[64];
-	char *end = NULL, *bus_end = NULL;
+	char region[PATH_MAX], bus[PATH_MAX], path[PATH_MAX + 32], attr[64];
 	int ret;
 
 	memset(r, 0, sizeof(*r));
-	ret = pmf_region_walk(chr, dev, real, &r->id, &end, &bus_end);
+	ret = pmf_region_walk(chr, dev, &r->id, region, bus);
 	if (ret <= 0)
 		return ret;
 	r->found = true;
-
-	*end = '\0';
-	snprintf(path, sizeof(path), "%s/persistence_domain", real);
+	snprintf(path, sizeof(path), "%s/persistence_domain", region);
 	r->cpu_cache = !pmf_read_attr(path, attr, sizeof(attr)) &&
 		       !strcmp(attr, "cpu_cache");
 	/* has_flush is fixed for the region's life: read it once, here */
-	snprintf(path, sizeof(path), "%s/deep_flush", real);
+	snprintf(path, sizeof(path), "%s/deep_flush", region);
 	r->no_flush = !pmf_read_attr(path, attr, sizeof(attr)) &&
 		      !strcmp(attr, "0");
-	*bus_end = '\0';
-	snprintf(path, sizeof(path), "%s/provider", real);
+	snprintf(path, sizeof(path), "%s/provider", bus);
 	r->async = !pmf_read_attr(path, attr, sizeof(attr)) &&
 		   !strcmp(attr, "virtio-pmem");
 	return 0;
@@ -231,17 +279,9 @@ int pmf_region_deep_flush(const char *path)
  */
 int pmf_region_dirs(bool chr, dev_t dev, char *region, char *bus)
 {
-	char real[PATH_MAX], *end = NULL, *bus_end = NULL;
 	unsigned int id;
-	int ret = pmf_region_walk(chr, dev, real, &id, &end, &bus_end);
 
-	if (ret <= 0)
-		return ret;
-	*end = '\0';
-	strcpy(region, real);
-	*bus_end = '\0';
-	strcpy(bus, real);
-	return 1;
+	return pmf_region_walk(chr, dev, &id, region, bus);
 }
 
 /* "nmemN,offset,length[,position]": N */
