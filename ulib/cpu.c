@@ -160,9 +160,11 @@ static void pmf_cpu_init(void)
 {
 	struct pmf_cpuid id;
 
+#ifdef PMF_TEST_HOOKS
 	if (pmf_test_cpuid)
 		id = *pmf_test_cpuid;
 	else
+#endif
 		pmf_cpuid_read(&id);
 	pmf_cpu_kind = pmf_cpu_select(&id, secure_getenv);
 	switch (pmf_cpu_kind) {

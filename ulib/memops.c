@@ -145,9 +145,11 @@ static void pmf_mem_init(void)
 	struct pmf_mem_cpuid id;
 	struct pmf_mem_choice c;
 
+#ifdef PMF_TEST_HOOKS
 	if (pmf_test_mem_cpuid)
 		id = *pmf_test_mem_cpuid;
 	else
+#endif
 		pmf_mem_cpuid_read(&id);
 	pmf_mem_select(&id, secure_getenv, &c);
 	pmf_mem_use(&c);

@@ -447,8 +447,6 @@ extern ssize_t (*pmf_test_pio)(int fd, void *buf, size_t size, off_t offset,
 /* badblock.c: FS_IOC_FIEMAP when NULL (0 or -1 with errno) */
 extern int (*pmf_test_fiemap)(int fd, struct fiemap *fm);
 #else
-#define pmf_test_cpuid ((const struct pmf_cpuid *)NULL)
-#define pmf_test_mem_cpuid ((const struct pmf_mem_cpuid *)NULL)
 #define pmf_test_cpu_flush_spy ((pmem2_flush_fn)NULL)
 #define pmf_test_pio ((ssize_t (*)(int, void *, size_t, off_t, bool))NULL)
 #define pmf_test_fiemap ((int (*)(int, struct fiemap *))NULL)

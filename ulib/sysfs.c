@@ -185,14 +185,15 @@ static int pmf_region_walk(bool chr, dev_t dev, unsigned int *id,
 			   char *region, char *bus)
 {
 	struct pmf_nd_path *p = malloc(sizeof(*p));
-	unsigned int b, i;
+	unsigned int b;
 	int ret;
 
 	if (!p)
 		return -ENOMEM;
 	ret = pmf_nd_path_of(p, chr, dev);
 	if (!ret) {
-		i = pmf_nd_region_at(p, &b, id);
+		unsigned int i = pmf_nd_region_at(p, &b, id);
+
 		ret = i < p->n;
 		if (ret) {
 			pmf_comp_dir(p, i + 2, region, PATH_MAX);
