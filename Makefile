@@ -262,20 +262,21 @@ $(B)/ulib/$(LIB_SONAME): $(LIB_OBJS) ulib/libpmemflush.map
 $(B)/ulib/libpmemflush.so: $(B)/ulib/$(LIB_SONAME)
 	ln -sfn $(LIB_SONAME) $@
 
-$(B)/ulib/libpmemflush.a: $(LIB_OBJS)
-	rm -f $@
-	$(AR) rcs $@ $^
-
-# pmemflush(1): libc only, the ioctls of include/uapi directly
+# pmemflush(1): the ioctls of include/uapi directly, and json-c
+# (libjson-c-dev) for the -j output, as ndctl
+PKG_CONFIG	?= pkg-config
 CMD_SRCS	:= $(wildcard tools/pmemflush/*.c)
+JSONC_CFLAGS	= $(shell $(PKG_CONFIG) --cflags json-c)
+JSONC_LIBS	= $(shell $(PKG_CONFIG) --libs json-c)
 
 cmd: $(B)/cmd/pmemflush
 
 $(B)/cmd/pmemflush: $(CMD_SRCS) $(wildcard tools/pmemflush/*.h) \
 		include/uapi/linux/pmemflush.h
 	@mkdir -p $(dir $@)
-	$(CC) $(UCFLAGS) -DPMEMFLUSH_VERSION='"$(LIB_VERSION)"' $(LDFLAGS) \
-		-o $@ $(CMD_SRCS)
+	$(CC) $(UCFLAGS) $(JSONC_CFLAGS) \
+		-DPMEMFLUSH_VERSION='"$(LIB_VERSION)"' $(LDFLAGS) \
+		-o $@ $(CMD_SRCS) $(JSONC_LIBS)
 
 # Host tests: kselftest harness, TAP, no VM, library and tests sanitized.
 HOSTTEST_SAN	?= -fsanitize=address,undefined -fno-sanitize-recover=all \

@@ -19,7 +19,11 @@ rm -rf "$out"
 mkdir -p "$out/pmemflush-$ver"
 tar -C "$src" --exclude=./build --exclude=./.git -cf - . |
 	tar -C "$out/pmemflush-$ver" -xf -
-(cd "$out/pmemflush-$ver" && dpkg-buildpackage -us -uc) >"$out/build.log" 2>&1 || {
+# not the caller's make variables: `make B=DIR deb` would hand B to the
+# package build through MAKEFLAGS, and its `make clean` would remove DIR
+(cd "$out/pmemflush-$ver" &&
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc) \
+	>"$out/build.log" 2>&1 || {
 	tail -n 40 "$out/build.log" >&2
 	echo "deb: dpkg-buildpackage failed, log in $out/build.log" >&2
 	exit 1

@@ -11,6 +11,8 @@ pkgs=(
 	qemu-system-x86 busybox-static
 	ndctl daxctl e2fsprogs xfsprogs util-linux fdisk strace
 	libkmod-dev libpmem2-dev
+	# pmemflush(1)'s JSON output (the runtime libjson-c5 comes with it)
+	libjson-c-dev
 	sparse cppcheck python3 gnuplot-nox
 	debhelper dh-dkms dkms dpkg-dev lintian
 	# the ioctl selftests built with -m32 (compat_ioctl), and their libkmod

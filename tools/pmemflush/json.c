@@ -1,25 +1,63 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pmemflush(1): JSON output, laid out as ndctl's (json-c's pretty printer):
- * two-space indent, "key":value without blanks.
+ * pmemflush(1): JSON output. A subcommand builds one json-c tree with the
+ * j_*() helpers and prints it with j_print(), laid out as ndctl prints
+ * (JSON_C_TO_STRING_PRETTY: two-space indent, "key":value), with '/' left
+ * unescaped and an empty array as "[]".
+ *
+ * The helpers return nothing: a json-c allocation that fails marks the tree
+ * broken (and a NULL container makes later calls on it no-ops), and
+ * j_print() then reports it instead of printing. Each value is added to its
+ * container once it is complete: the container owns it from then on.
  */
+#include <stdlib.h>
 #include <string.h>
+
+#include <json-c/json.h>
+#include <json-c/json_object_iterator.h>
+#include <json-c/printbuf.h>
 
 #include "pmemflush.h"
 
-void json_init(struct json *j, FILE *f)
+static bool broken;
+
+struct json_object *j_obj(void)
 {
-	memset(j, 0, sizeof(*j));
-	j->f = f;
-	j->first[0] = true;
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		broken = true;
+	return o;
 }
 
-static void indent(struct json *j)
+struct json_object *j_arr(void)
 {
-	int i;
+	struct json_object *a = json_object_new_array();
 
-	for (i = 0; i < j->depth; i++)
-		fputs("  ", j->f);
+	if (!a)
+		broken = true;
+	return a;
+}
+
+/* @v into object @o under @key, or appended to array @o when @key is NULL */
+void j_add(struct json_object *o, const char *key, struct json_object *v)
+{
+	int rc;
+
+	if (!v) {
+		broken = true;
+		return;
+	}
+	if (!o)
+		rc = -1;
+	else if (key)
+		rc = json_object_object_add(o, key, v);
+	else
+		rc = json_object_array_add(o, v);
+	if (rc) {
+		json_object_put(v);
+		broken = true;
+	}
 }
 
 /* length of a valid UTF-8 sequence at @s, 0 when it is not one */
@@ -54,139 +92,145 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
-void json_escape(FILE *f, const char *str)
+/*
+ * A string json-c may print: json-c copies bytes >= 0x20 as they are, so
+ * each byte that does not start a valid UTF-8 sequence becomes U+FFFD.
+ * @s itself when it is valid, else a copy to free (NULL: out of memory).
+ */
+static const char *utf8_clean(const char *s, char **copy)
 {
-	const unsigned char *s = (const unsigned char *)str;
+	const unsigned char *p = (const unsigned char *)s;
+	char *o;
 	size_t n;
 
-	while (*s) {
-		switch (*s) {
-		case '"':
-			fputs("\\\"", f);
+	*copy = NULL;
+	for (; *p; p += n) {
+		n = utf8_len(p);
+		if (!n)
 			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\b':
-			fputs("\\b", f);
-			break;
-		case '\f':
-			fputs("\\f", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			if (*s < 0x20 || *s == 0x7f) {
-				fprintf(f, "\\u%04x", *s);
-				break;
-			}
-			n = utf8_len(s);
-			if (!n) {
-				fputs("\\ufffd", f);	/* not UTF-8 */
-				break;
-			}
-			fwrite(s, 1, n, f);
-			s += n;
-			continue;
+	}
+	if (!*p)
+		return s;
+	*copy = malloc(strlen(s) * 3 + 1);
+	if (!*copy)
+		return NULL;
+	o = *copy;
+	for (p = (const unsigned char *)s; *p; p += n) {
+		n = utf8_len(p);
+		if (n) {
+			memcpy(o, p, n);
+			o += n;
+		} else {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			n = 1;
+			o += 3;
 		}
-		s++;
+	}
+	*o = '\0';
+	return *copy;
+}
+
+void j_str(struct json_object *o, const char *key, const char *val)
+{
+	const char *s;
+	char *copy;
+
+	s = utf8_clean(val, &copy);
+	j_add(o, key, s ? json_object_new_string(s) : NULL);
+	free(copy);
+}
+
+void j_u64(struct json_object *o, const char *key, unsigned long long val)
+{
+	j_add(o, key, json_object_new_uint64(val));
+}
+
+void j_i64(struct json_object *o, const char *key, long long val)
+{
+	j_add(o, key, json_object_new_int64(val));
+}
+
+void j_bool(struct json_object *o, const char *key, bool val)
+{
+	j_add(o, key, json_object_new_boolean(val));
+}
+
+/* json-c's pretty printer puts a newline and an indent between [ and ] */
+static int print_empty_array(struct json_object *jso, struct printbuf *pb,
+			     int level, int flags)
+{
+	(void)jso;
+	(void)level;
+	(void)flags;
+	return printbuf_memappend(pb, "[]", 2);
+}
+
+static void mark_empty_arrays(struct json_object *v)
+{
+	struct json_object_iterator it, end;
+
+	if (json_object_is_type(v, json_type_array)) {
+		size_t i, n = json_object_array_length(v);
+
+		if (!n)
+			json_object_set_serializer(v, print_empty_array, NULL,
+						   NULL);
+		for (i = 0; i < n; i++)
+			mark_empty_arrays(json_object_array_get_idx(v, i));
+	} else if (json_object_is_type(v, json_type_object)) {
+		end = json_object_iter_end(v);
+		for (it = json_object_iter_begin(v);
+		     !json_object_iter_equal(&it, &end);
+		     json_object_iter_next(&it))
+			mark_empty_arrays(json_object_iter_peek_value(&it));
 	}
 }
 
-/* the separator, newline and indent before a member, then its key */
-static void member(struct json *j, const char *key)
+static const char *pretty(struct json_object *root)
 {
-	if (j->depth > 0) {
-		if (!j->first[j->depth])
-			fputc(',', j->f);
-		fputc('\n', j->f);
-		indent(j);
+	return json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+/*
+ * The text of @root (json-c's buffer, valid until @root is freed), or NULL.
+ * json-c's printer ignores some failures to grow its buffer: a quote or a
+ * key goes missing and the text still comes back. So it prints twice: the
+ * second time into the buffer the first one grew, and an allocation that
+ * failed in either makes the two differ. (json-c's parser is no check: it
+ * crashes when out of memory.)
+ */
+static const char *to_string(struct json_object *root)
+{
+	const char *s;
+	char *first;
+
+	mark_empty_arrays(root);
+	s = pretty(root);
+	first = s ? strdup(s) : NULL;
+	if (!first)
+		return NULL;
+	s = pretty(root);
+	if (s && strcmp(s, first))
+		s = NULL;
+	free(first);
+	return s;
+}
+
+/* print the tree @root on @f and free it; 0, or -1 after a message */
+int j_print(FILE *f, struct json_object *root)
+{
+	const char *s = NULL;
+
+	if (root && !broken)
+		s = to_string(root);
+	if (s) {
+		fprintf(f, "%s\n", s);
+		fflush(f);
+	} else {
+		err("out of memory building the JSON output");
 	}
-	j->first[j->depth] = false;
-	if (key) {
-		fputc('"', j->f);
-		json_escape(j->f, key);
-		fputs("\":", j->f);
-	}
-}
-
-static void open_nest(struct json *j, const char *key, char c)
-{
-	member(j, key);
-	fputc(c, j->f);
-	if (j->depth + 1 < JSON_MAX_DEPTH)
-		j->depth++;
-	j->first[j->depth] = true;
-}
-
-static void close_nest(struct json *j, char c)
-{
-	bool empty = j->first[j->depth];
-
-	if (j->depth > 0)
-		j->depth--;
-	if (!empty) {
-		fputc('\n', j->f);
-		indent(j);
-	}
-	fputc(c, j->f);
-}
-
-void json_obj_begin(struct json *j, const char *key)
-{
-	open_nest(j, key, '{');
-}
-
-void json_obj_end(struct json *j)
-{
-	close_nest(j, '}');
-}
-
-void json_arr_begin(struct json *j, const char *key)
-{
-	open_nest(j, key, '[');
-}
-
-void json_arr_end(struct json *j)
-{
-	close_nest(j, ']');
-}
-
-void json_str(struct json *j, const char *key, const char *val)
-{
-	member(j, key);
-	fputc('"', j->f);
-	json_escape(j->f, val);
-	fputc('"', j->f);
-}
-
-void json_u64(struct json *j, const char *key, unsigned long long val)
-{
-	member(j, key);
-	fprintf(j->f, "%llu", val);
-}
-
-void json_i64(struct json *j, const char *key, long long val)
-{
-	member(j, key);
-	fprintf(j->f, "%lld", val);
-}
-
-void json_bool(struct json *j, const char *key, bool val)
-{
-	member(j, key);
-	fputs(val ? "true" : "false", j->f);
-}
-
-void json_finish(struct json *j)
-{
-	fputc('\n', j->f);
-	fflush(j->f);
+	json_object_put(root);
+	broken = false;
+	return s ? 0 : -1;
 }

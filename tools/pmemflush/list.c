@@ -516,58 +516,65 @@ static void free_region(struct region *r)
 	free(r->ns);
 }
 
-static void json_region(struct json *j, const struct region *r)
+static struct json_object *mount_json(const struct ns_mount *nm)
 {
-	size_t k, m;
+	struct json_object *o = j_obj();
 
-	json_obj_begin(j, NULL);
-	json_str(j, "dev", r->dev);
-	json_str(j, "provider", r->provider[0] ? r->provider : "unknown");
-	json_u64(j, "size", r->size);
-	if (!r->enabled)
-		json_str(j, "state", "disabled");
-	if (r->has_flush >= 0)
-		json_i64(j, "has_flush", r->has_flush);
-	else
-		json_str(j, "has_flush", "unknown");
-	json_str(j, "persistence_domain", r->domain);
-	if (r->sync >= 0)
-		json_bool(j, "synchronous", r->sync);
-	else
-		json_str(j, "synchronous", "unknown");
-	json_str(j, "synchronous_source", r->sync_source);
-	json_arr_begin(j, "namespaces");
-	for (k = 0; k < r->nns; k++) {
-		const struct ns *ns = &r->ns[k];
+	j_str(o, "blockdev", nm->blockdev);
+	j_str(o, "mountpoint", nm->m->mountpoint);
+	j_str(o, "fstype", nm->m->fstype);
+	j_bool(o, "dax", mount_dax(nm->m));
+	if (nm->role)
+		j_str(o, "role", nm->role);
+	return o;
+}
 
-		json_obj_begin(j, NULL);
-		json_str(j, "dev", ns->dev);
-		json_str(j, "mode", ns->mode);
-		json_u64(j, "size", ns->size);
-		if (ns->blockdev[0])
-			json_str(j, "blockdev", ns->blockdev);
-		if (ns->chardev[0])
-			json_str(j, "chardev", ns->chardev);
-		if (ns->blockdev[0]) {
-			json_arr_begin(j, "mounts");
-			for (m = 0; m < ns->nmounts; m++) {
-				const struct ns_mount *nm = &ns->mounts[m];
+static struct json_object *ns_json(const struct ns *ns)
+{
+	struct json_object *o = j_obj();
 
-				json_obj_begin(j, NULL);
-				json_str(j, "blockdev", nm->blockdev);
-				json_str(j, "mountpoint", nm->m->mountpoint);
-				json_str(j, "fstype", nm->m->fstype);
-				json_bool(j, "dax", mount_dax(nm->m));
-				if (nm->role)
-					json_str(j, "role", nm->role);
-				json_obj_end(j);
-			}
-			json_arr_end(j);
-		}
-		json_obj_end(j);
+	j_str(o, "dev", ns->dev);
+	j_str(o, "mode", ns->mode);
+	j_u64(o, "size", ns->size);
+	if (ns->blockdev[0])
+		j_str(o, "blockdev", ns->blockdev);
+	if (ns->chardev[0])
+		j_str(o, "chardev", ns->chardev);
+	if (ns->blockdev[0]) {
+		struct json_object *mounts = j_arr();
+		size_t m;
+
+		for (m = 0; m < ns->nmounts; m++)
+			j_add(mounts, NULL, mount_json(&ns->mounts[m]));
+		j_add(o, "mounts", mounts);
 	}
-	json_arr_end(j);
-	json_obj_end(j);
+	return o;
+}
+
+static struct json_object *region_json(const struct region *r)
+{
+	struct json_object *o = j_obj(), *nss = j_arr();
+	size_t k;
+
+	j_str(o, "dev", r->dev);
+	j_str(o, "provider", r->provider[0] ? r->provider : "unknown");
+	j_u64(o, "size", r->size);
+	if (!r->enabled)
+		j_str(o, "state", "disabled");
+	if (r->has_flush >= 0)
+		j_i64(o, "has_flush", r->has_flush);
+	else
+		j_str(o, "has_flush", "unknown");
+	j_str(o, "persistence_domain", r->domain);
+	if (r->sync >= 0)
+		j_bool(o, "synchronous", r->sync);
+	else
+		j_str(o, "synchronous", "unknown");
+	j_str(o, "synchronous_source", r->sync_source);
+	for (k = 0; k < r->nns; k++)
+		j_add(nss, NULL, ns_json(&r->ns[k]));
+	j_add(o, "namespaces", nss);
+	return o;
 }
 
 static void text_region(const struct region *r)
@@ -618,11 +625,11 @@ static const struct option list_opts[] = {
 int cmd_list(int argc, char **argv)
 {
 	struct dirent **nl = NULL;
+	struct json_object *regions = NULL;
 	struct mnt *mnts;
-	struct json j;
 	bool json = false;
 	size_t nmnts, k;
-	int c, i, n, pmf;
+	int c, i, n, pmf, rc = 0;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":jh", list_opts, NULL)) != -1) {
@@ -660,28 +667,24 @@ int cmd_list(int argc, char **argv)
 	mnts = read_mounts(&nmnts);
 	pmf = open_pmemflush(true);
 
-	if (json) {
-		json_init(&j, stdout);
-		json_arr_begin(&j, NULL);
-	} else if (!n) {
+	if (json)
+		regions = j_arr();
+	else if (!n)
 		printf("no pmem regions\n");
-	}
 	for (i = 0; i < n; i++) {
 		struct region r;
 
 		read_region(nl[i]->d_name, &r, pmf, mnts, nmnts);
 		if (json)
-			json_region(&j, &r);
+			j_add(regions, NULL, region_json(&r));
 		else
 			text_region(&r);
 		free_region(&r);
 		free(nl[i]);
 	}
 	free(nl);
-	if (json) {
-		json_arr_end(&j);
-		json_finish(&j);
-	}
+	if (json && j_print(stdout, regions))
+		rc = 1;
 	if (pmf >= 0)
 		close(pmf);
 	for (k = 0; k < nmnts; k++) {
@@ -690,5 +693,5 @@ int cmd_list(int argc, char **argv)
 		free(mnts[k].superopts);
 	}
 	free(mnts);
-	return 0;
+	return rc;
 }

@@ -191,16 +191,17 @@ static void print_flags(FILE *f, unsigned int flags)
 		fputs("none", f);
 }
 
-static void json_flags(struct json *j, unsigned int flags)
+static void flags_json(struct json_object *o, unsigned int flags)
 {
-	json_arr_begin(j, "flags");
+	struct json_object *a = j_arr();
+
 	if (flags & PMEMFLUSH_REGION_ASYNC)
-		json_str(j, NULL, "async");
+		j_str(a, NULL, "async");
 	if (flags & PMEMFLUSH_DAX_SYNC)
-		json_str(j, NULL, "dax_sync");
+		j_str(a, NULL, "dax_sync");
 	if (flags & PMEMFLUSH_REGION_CXL)
-		json_str(j, NULL, "cxl");
-	json_arr_end(j);
+		j_str(a, NULL, "cxl");
+	j_add(o, "flags", a);
 }
 
 static const struct option query_opts[] = {
@@ -244,26 +245,22 @@ int cmd_query(int argc, char **argv)
 		return 1;
 
 	if (json) {
-		struct json j;
+		struct json_object *o = j_obj();
 
-		json_init(&j, stdout);
-		json_obj_begin(&j, NULL);
-		json_str(&j, "path", path);
+		j_str(o, "path", path);
 		snprintf(hs, sizeof(hs), "region%u", q.region_id);
-		json_str(&j, "region", hs);
-		json_u64(&j, "region_id", q.region_id);
+		j_str(o, "region", hs);
+		j_u64(o, "region_id", q.region_id);
 		if (q.has_flush >= 0)
-			json_i64(&j, "has_flush", q.has_flush);
+			j_i64(o, "has_flush", q.has_flush);
 		else
-			json_str(&j, "has_flush", "unknown");
-		json_str(&j, "persistence_domain",
-			 domain_name(q.persistence_domain));
-		json_str(&j, "target_kind", kind_name(q.target_kind));
-		json_flags(&j, q.out_flags);
-		json_u64(&j, "target_size", q.target_size);
-		json_obj_end(&j);
-		json_finish(&j);
-		return 0;
+			j_str(o, "has_flush", "unknown");
+		j_str(o, "persistence_domain",
+		      domain_name(q.persistence_domain));
+		j_str(o, "target_kind", kind_name(q.target_kind));
+		flags_json(o, q.out_flags);
+		j_u64(o, "target_size", q.target_size);
+		return j_print(stdout, o) ? 1 : 0;
 	}
 	printf("path:               %s\n", path);
 	printf("region:             region%u\n", q.region_id);
@@ -364,20 +361,22 @@ int cmd_flush(int argc, char **argv)
 		return 0;
 	snprintf(region, sizeof(region), "region%u", f.region_id);
 	if (json) {
-		struct json j;
+		struct json_object *o = j_obj();
 
-		json_init(&j, stdout);
-		json_obj_begin(&j, NULL);
-		json_str(&j, "path", path);
-		json_str(&j, "region", region);
-		json_u64(&j, "region_id", f.region_id);
-		json_u64(&j, "offset", r.offset);
-		json_u64(&j, "length", r.length);
-		json_bool(&j, "device_flush",
-			  f.out_flags & PMEMFLUSH_FLUSHED_DEVICE);
-		json_u64(&j, "flush_seq", f.flush_seq);
-		json_obj_end(&j);
-		json_finish(&j);
+		j_str(o, "path", path);
+		j_str(o, "region", region);
+		j_u64(o, "region_id", f.region_id);
+		j_u64(o, "offset", r.offset);
+		j_u64(o, "length", r.length);
+		j_bool(o, "device_flush",
+		       f.out_flags & PMEMFLUSH_FLUSHED_DEVICE);
+		j_u64(o, "flush_seq", f.flush_seq);
+		/* the flush itself succeeded: say so if the output fails */
+		if (j_print(stdout, o)) {
+			err("flush %s: the flush succeeded, its JSON report failed",
+			    path);
+			return 1;
+		}
 	} else if (f.out_flags & PMEMFLUSH_FLUSHED_DEVICE) {
 		printf("flushed %s [%llu, %llu) on %s: device flush %llu\n",
 		       path, r.offset, r.offset + r.length, region,
@@ -613,39 +612,36 @@ int cmd_bench(int argc, char **argv)
 
 	snprintf(region, sizeof(region), "region%u", q.region_id);
 	if (json) {
-		struct json j;
+		struct json_object *o = j_obj(), *res = j_arr(), *x;
 
-		json_init(&j, stdout);
-		json_obj_begin(&j, NULL);
-		json_str(&j, "path", path);
-		json_str(&j, "region", region);
-		json_str(&j, "target_kind", kind_name(q.target_kind));
-		json_flags(&j, q.out_flags);
-		json_u64(&j, "length", len);
-		json_u64(&j, "seconds", secs);
-		json_arr_begin(&j, "results");
+		j_str(o, "path", path);
+		j_str(o, "region", region);
+		j_str(o, "target_kind", kind_name(q.target_kind));
+		flags_json(o, q.out_flags);
+		j_u64(o, "length", len);
+		j_u64(o, "seconds", secs);
 		for (i = 0; i < 3; i++) {
-			json_obj_begin(&j, NULL);
-			json_str(&j, "op", sets[i].op);
+			x = j_obj();
+			j_str(x, "op", sets[i].op);
 			if (sets[i].skipped) {
-				json_str(&j, "skipped", sets[i].skipped);
-				json_obj_end(&j);
+				j_str(x, "skipped", sets[i].skipped);
+				j_add(res, NULL, x);
 				continue;
 			}
-			json_u64(&j, "count", sets[i].n);
-			json_u64(&j, "ops_per_sec",
-				 sets[i].secs > 0 ?
-				 (unsigned long long)(sets[i].n / sets[i].secs) :
-				 0);
-			json_u64(&j, "min_ns", sets[i].ns[0]);
+			j_u64(x, "count", sets[i].n);
+			j_u64(x, "ops_per_sec",
+			      sets[i].secs > 0 ?
+			      (unsigned long long)(sets[i].n / sets[i].secs) :
+			      0);
+			j_u64(x, "min_ns", sets[i].ns[0]);
 			for (k = 0; k < NPCTS; k++)
-				json_u64(&j, pcts[k].name,
-					 pct(&sets[i], pcts[k].per100k));
-			json_obj_end(&j);
+				j_u64(x, pcts[k].name,
+				      pct(&sets[i], pcts[k].per100k));
+			j_add(res, NULL, x);
 		}
-		json_arr_end(&j);
-		json_obj_end(&j);
-		json_finish(&j);
+		j_add(o, "results", res);
+		if (j_print(stdout, o))
+			goto out;
 	} else {
 		printf("%s: %s on %s, flags ", path, kind_name(q.target_kind),
 		       region);

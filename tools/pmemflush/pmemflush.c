@@ -2,7 +2,7 @@
 /*
  * pmemflush(1): list persistent memory regions and deep-flush them through
  * /dev/pmemflush. The ioctls are used directly (include/uapi/linux/
- * pmemflush.h); the command needs nothing but libc.
+ * pmemflush.h); the command needs libc and json-c (for -j, as ndctl).
  */
 #include <errno.h>
 #include <fcntl.h>

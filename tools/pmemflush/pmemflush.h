@@ -16,27 +16,22 @@
 /* exit codes: ndctl's (git's parse-options) 129 for a usage error */
 #define EXIT_USAGE	129
 
-/* json.c: a pretty-printing writer, ndctl's layout ("key":value, 2 spaces) */
-#define JSON_MAX_DEPTH	16
+/*
+ * json.c: JSON output with json-c, printed as ndctl prints it. Build a tree
+ * with j_obj()/j_arr(), fill a value completely, then j_add() it to its
+ * container (@key NULL for an array); j_print() prints and frees the root.
+ * An allocation failure anywhere makes j_print() fail with a message.
+ */
+struct json_object;
 
-struct json {
-	FILE *f;
-	int depth;
-	bool first[JSON_MAX_DEPTH];
-};
-
-void json_init(struct json *j, FILE *f);
-void json_obj_begin(struct json *j, const char *key);
-void json_obj_end(struct json *j);
-void json_arr_begin(struct json *j, const char *key);
-void json_arr_end(struct json *j);
-void json_str(struct json *j, const char *key, const char *val);
-void json_u64(struct json *j, const char *key, unsigned long long val);
-void json_i64(struct json *j, const char *key, long long val);
-void json_bool(struct json *j, const char *key, bool val);
-void json_finish(struct json *j);
-/* a string with JSON escapes (and invalid UTF-8 as U+FFFD), no quotes */
-void json_escape(FILE *f, const char *s);
+struct json_object *j_obj(void);
+struct json_object *j_arr(void);
+void j_add(struct json_object *o, const char *key, struct json_object *v);
+void j_str(struct json_object *o, const char *key, const char *val);
+void j_u64(struct json_object *o, const char *key, unsigned long long val);
+void j_i64(struct json_object *o, const char *key, long long val);
+void j_bool(struct json_object *o, const char *key, bool val);
+int j_print(FILE *f, struct json_object *root);
 
 /* pmemflush.c: helpers the subcommands share */
 extern const char *prog;
