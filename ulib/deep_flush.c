@@ -21,8 +21,8 @@
  * registered with the module by its address range (no fd of the caller's
  * is kept, duplicated or closed) and flushed by id.
  */
-int pmf_map_deep_setup(struct pmem2_map *map,
-			      const struct pmf_target *t, bool map_sync)
+int pmf_map_deep_setup(struct pmem2_map *map, const struct pmf_target *t,
+		       bool map_sync)
 {
 	bool writable = map->prot & PMEM2_PROT_WRITE;
 	char path[PATH_MAX];

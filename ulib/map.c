@@ -98,7 +98,7 @@ static void pmf_target_resolve(const struct pmem2_source *src,
 	t->try_sync = devdax || !t->async;
 }
 
-/* the target of a shared map of @src; one no map of it can make durable fails */
+/* the target of a shared map of @src; fails if no map of it can be durable */
 static int pmf_target_get(const struct pmem2_source *src, struct pmf_target *t)
 {
 	pmf_target_resolve(src, t);

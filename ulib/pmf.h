@@ -94,12 +94,13 @@ extern const char *pmf_sysfs;
 int pmf_dev_check(int fd, const char *sysfs);
 
 /*
- * The process's /dev/pmemflush files. Slot 0 serves everything until its
- * file holds PMEMFLUSH_MAX_IDS ids; REGISTER then moves on to the next slot.
- * A slot is opened on first use and kept; a failed open is not remembered,
- * so a module loaded later is found by the next call. In a child after
- * fork() every slot is closed and the generation moves on: ids belong to an
- * open file the parent shares, and must not be used or dropped by the child.
+ * dev.c: the process's /dev/pmemflush files. Slot 0 serves everything
+ * until its file holds PMEMFLUSH_MAX_IDS ids; REGISTER then moves on to the
+ * next slot. A slot is opened on first use and kept; a failed open is not
+ * remembered, so a module loaded later is found by the next call. In a
+ * child after fork() every slot is closed and the generation moves on: ids
+ * belong to an open file the parent shares, and must not be used or
+ * dropped by the child.
  */
 #define PMF_DEV_SLOTS 16
 /* the fd of slot @slot, opening it if needed; -errno */
@@ -108,9 +109,9 @@ int pmf_dev_get(unsigned int slot);
 uint32_t pmf_dev_gen(void);
 
 /*
- * A registered target: the id REGISTER returned, on which slot, in which
- * fork generation; and how to register again in a forked child (the same
- * address range, or the same fd if it still names the same file).
+ * reg.c: a registered target: the id REGISTER returned, on which slot, in
+ * which fork generation; and how to register again in a forked child (the
+ * same address range, or the same fd if it still names the same file).
  */
 struct pmf_reg {
 	_Atomic uint64_t state;	/* gen << 32 | slot << 16 | id; id 0: none */
@@ -366,7 +367,7 @@ struct pmem2_map {
 	pmem2_memmove_fn memmove_fn;
 	pmem2_memset_fn memset_fn;
 	unsigned int prot;	/* PMEM2_PROT_* it was mapped with */
-	bool write_back;	/* the CPU may write its lines back (pmf_cpu_can_write_back) */
+	bool write_back;	/* pmf_cpu_can_write_back(prot) */
 };
 
 /*
@@ -441,7 +442,7 @@ extern pmem2_flush_fn pmf_test_cpu_flush_spy;
 void pmf_test_mem_force(const struct pmf_mem_choice *c);
 /* memops.c: SFENCEs and non-temporal runs of the memory functions */
 extern unsigned int pmf_test_mem_fences, pmf_test_mem_nt_runs;
-/* source.c: pread/pwrite when NULL */
+/* mcsafe.c: pread/pwrite when NULL */
 extern ssize_t (*pmf_test_pio)(int fd, void *buf, size_t size, off_t offset,
 			       bool write);
 /* badblock.c: FS_IOC_FIEMAP when NULL (0 or -1 with errno) */
