@@ -59,6 +59,8 @@ static struct {
 	 * range first, and hole_hook (if set) sees the hole
 	 */
 	bool sync_fixed_unmaps;
+	/* the same for a MAP_FIXED mmap failing with mmap_errno */
+	bool fixed_fail_unmaps;
 	void (*hole_hook)(void *addr, size_t len);
 	/* called first by every mmap */
 	void (*mmap_hook)(void *addr, size_t len, int flags);
@@ -172,6 +174,11 @@ static void *fake_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		flags |= MAP_SHARED;
 	}
 	if (fake.mmap_errno) {
+		if (fake.fixed_fail_unmaps && (flags & MAP_FIXED)) {
+			munmap(addr, len);
+			if (fake.hole_hook)
+				fake.hole_hook(addr, len);
+		}
 		errno = fake.mmap_errno;
 		return MAP_FAILED;
 	}

@@ -713,4 +713,35 @@ TEST(sync_refused_in_reservation_keeps_others_mapping)
 	PMF_LEAK_CHECK();
 }
 
+/*
+ * A MAP_FIXED mmap into a reservation that fails after unmapping its range,
+ * as the kernel's may: the placeholder fills the hole, and when another
+ * thread was given the hole meanwhile, its mapping stays.
+ */
+TEST(failed_fixed_mmap_refills_only_a_hole)
+{
+	struct pmem2_vm_reservation *rsv;
+	struct pmem2_map *map;
+	int fd = tmp_file(PG);
+	char *a;
+
+	fake_no_module();
+	fake.mmap_errno = ENOMEM;
+	fake.fixed_fail_unmaps = true;
+	racer = NULL;
+	ASSERT_EQ(0, pmem2_vm_reservation_new(&rsv, NULL, 16 * PG));
+	a = pmem2_vm_reservation_get_address(rsv);
+	ASSERT_EQ(-ENOMEM, map_in(rsv, 2 * PG, fd, 0, PG, &map));
+	EXPECT_TRUE(placeholder(a + 2 * PG));
+	fake.hole_hook = take_hole;
+	ASSERT_EQ(-ENOMEM, map_in(rsv, 4 * PG, fd, 0, PG, &map));
+	ASSERT_NE(NULL, racer);
+	EXPECT_EQ(a + 4 * PG, racer);
+	EXPECT_EQ(0x5a, racer[0]);
+	munmap(racer, PG);
+	ASSERT_EQ(0, pmem2_vm_reservation_delete(&rsv));
+	close(fd);
+	PMF_LEAK_CHECK();
+}
+
 TEST_HARNESS_MAIN
