@@ -44,6 +44,8 @@ SELFTESTS += pmemflush_fault-injection.qemu
 # device replacement and renumbering; the caller's context (Landlock,
 # signals, foreign disks)
 SELFTESTS += pmemflush_identity.qemu pmemflush_context.qemu
+# kernel bugs the suite found, on the sanitizer kernel that carries the fixes
+SELFTESTS += pmemflush_kernel_fixes.qemu
 
 .PHONY: all deps module userspace selftests ksrc lint check demo clean install \
 	lib hosttests install-module install-lib compat benchprogs bench deb check-packages \
@@ -102,6 +104,11 @@ $(B)/selftests/pmemflush_fault-injection.%: selftests/pmemflush_fault.c \
 		selftests/*.h include/uapi/linux/pmemflush.h
 	@mkdir -p $(dir $@)
 	$(SELFTEST_CC) -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< -lkmod
+
+$(B)/selftests/pmemflush_kernel_fixes.%: selftests/pmemflush_kernel_fixes.c \
+		selftests/*.h tools/repro/devdax-evict-uaf.c
+	@mkdir -p $(dir $@)
+	$(SELFTEST_CC) -o $@ $< -lkmod
 
 $(B)/selftests/pmemflush_identity.%: selftests/pmemflush_identity.c \
 		selftests/*.h include/uapi/linux/pmemflush.h

@@ -2061,62 +2061,6 @@ static int setup_ro(void)
 	return 0;
 }
 
-/* ---------------------------------------------------------------------- */
-/* kernel reports */
-
-static const char *const report_pat[] = {
-	"KASAN:", "BUG:", "WARNING:", "UBSAN:", "KFENCE:",
-	"possible circular locking", "unreferenced object", "Oops",
-	"Call Trace:", "general protection fault",
-	/* and what tools/vm/judge.sh fails a boot for */
-	"kernel BUG at", "refcount_t:", "list_add corruption",
-	"list_del corruption", "ODEBUG:", "INFO: ", "hung_task",
-	"blocked for more than",
-};
-
-static bool is_report(const char *line)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(report_pat); i++)
-		if (strstr(line, report_pat[i]))
-			return true;
-	return false;
-}
-
-/* new /dev/kmsg records since @fd was opened: report lines, printed */
-static int kmsg_scan(int fd, int *lost)
-{
-	char buf[8192], *msg, *nl;
-	int reports = 0, printed = 0;
-	ssize_t n;
-
-	*lost = 0;
-	for (;;) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		if (n < 0 && errno == EPIPE) {
-			(*lost)++;	/* overwritten before we read it */
-			continue;
-		}
-		if (n <= 0)
-			break;
-		buf[n] = '\0';
-		msg = strchr(buf, ';');
-		if (!msg)
-			continue;
-		msg++;
-		nl = strchr(msg, '\n');
-		if (nl)
-			*nl = '\0';
-		if (!is_report(msg))
-			continue;
-		reports++;
-		if (printed++ < 60)
-			say("# kmsg: %s\n", msg);
-	}
-	return reports;
-}
-
 /*
  * kmemleak: a new leak is reported only by the second scan that finds it
  * unreferenced (the first records its checksum; an object whose contents
@@ -2328,9 +2272,7 @@ int main(void)
 	}
 
 	/* kernel reports: only those from now on */
-	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (kmsg >= 0)
-		lseek(kmsg, 0, SEEK_END);
+	kmsg = pmf_kmsg_open();
 	/*
 	 * No "clear" of kmemleak: the boot's last scan (tools/vm/init) must
 	 * still see every leak; only pmemflush's entries are counted here.
@@ -2454,7 +2396,7 @@ int main(void)
 	munmap(resv, resv_len);
 	leaks = kmemleak_scan(&entries, note, sizeof(note));
 	if (kmsg >= 0) {
-		reports = kmsg_scan(kmsg, &lost);
+		reports = pmf_kmsg_scan(kmsg, &lost);
 		if (lost)
 			say("# kmsg: %d records overwritten before they were read\n", lost);
 	}
@@ -2477,7 +2419,7 @@ int main(void)
 
 watchdog:
 	if (kmsg >= 0)
-		reports = kmsg_scan(kmsg, &lost);
+		reports = pmf_kmsg_scan(kmsg, &lost);
 	say("fuzz: %" PRIu64 " ioctls, %d kernel reports\n", sh->total, reports);
 	say("Bail out! a phase did not finish\n");
 	fflush(stdout);

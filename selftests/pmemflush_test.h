@@ -384,4 +384,77 @@ static inline void pmf_probe_stop(struct pmf_probe *p)
 	rmdir(p->inst);
 }
 
+/*
+ * Kernel reports: the /dev/kmsg records that tools/vm/judge.sh fails a boot
+ * for. Open with pmf_kmsg_open() before the work, count with
+ * pmf_kmsg_scan() after it; each report line is printed as a TAP comment.
+ */
+static const char *const pmf_report_pat[] = {
+	"KASAN:", "BUG:", "WARNING:", "UBSAN:", "KFENCE:",
+	"possible circular locking", "unreferenced object", "Oops",
+	"Call Trace:", "general protection fault",
+	"kernel BUG at", "refcount_t:", "list_add corruption",
+	"list_del corruption", "ODEBUG:", "INFO: ", "hung_task",
+	"blocked for more than",
+};
+
+static inline int pmf_is_report(const char *line)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(pmf_report_pat) / sizeof(pmf_report_pat[0]); i++)
+		if (strstr(line, pmf_report_pat[i]))
+			return 1;
+	return 0;
+}
+
+/* /dev/kmsg positioned at its end: only records from now on; -1 on error */
+static inline int pmf_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* report lines among the records since @fd was opened; *lost: overwritten */
+static inline int pmf_kmsg_scan(int fd, int *lost)
+{
+	char buf[8192], line[1024], *msg, *nl;
+	int reports = 0, printed = 0;
+	ssize_t n;
+
+	*lost = 0;
+	for (;;) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		if (n < 0 && errno == EPIPE) {
+			(*lost)++;	/* overwritten before we read it */
+			continue;
+		}
+		if (n <= 0)
+			break;
+		buf[n] = '\0';
+		msg = strchr(buf, ';');
+		if (!msg)
+			continue;
+		msg++;
+		nl = strchr(msg, '\n');
+		if (nl)
+			*nl = '\0';
+		if (!pmf_is_report(msg))
+			continue;
+		reports++;
+		if (printed++ < 60) {
+			/* one write per line: threads and processes share stdout */
+			n = snprintf(line, sizeof(line), "# kmsg: %s\n", msg);
+			if (n > (ssize_t)sizeof(line) - 1)
+				n = sizeof(line) - 1;
+			if (write(1, line, n) < 0)
+				break;
+		}
+	}
+	return reports;
+}
+
 #endif /* PMEMFLUSH_TEST_H */

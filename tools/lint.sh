@@ -67,7 +67,29 @@ dax_private_proto() {
 	grep -Fqx 'struct dax_device *inode_dax(struct inode *inode);' kmod/devdax.c
 }
 
-echo "1..7"
+# the kernel fixes written for upstream: checkpatch-clean (UNKNOWN_COMMIT_ID
+# aside: without the kernel's git history it cannot look commit ids up),
+# applying to the 6.1 and 6.12 sources, and the sanitizer kernel's copy
+# the same file
+kernel_patches() {
+	local p series kver
+	for p in kernel-patches/*.patch; do
+		# (from /: in this checkout it takes the patch for a source file)
+		(cd / && "$ksrc/scripts/checkpatch.pl" --strict --no-tree --quiet \
+			--ignore UNKNOWN_COMMIT_ID "$OLDPWD/$p") || return 1
+		for series in 6.1 6.12; do
+			kver=$(tools/kver.sh $series)
+			patch -s -p1 --dry-run -d "$b/ksrc-$kver/src" <"$p" ||
+				{ echo "$p does not apply to $kver"; return 1; }
+		done
+		ls tools/vm/debug-patches/*.patch | while read -r d; do
+			cmp -s "$p" "$d" && echo same
+		done | grep -q same ||
+			{ echo "$p: no identical copy in tools/vm/debug-patches"; return 1; }
+	done
+}
+
+echo "1..8"
 step "checkpatch --strict" checkpatch
 step "W=1 build, 6.1" rebuild 6.1 W=1
 step "W=1 build, 6.12" rebuild 6.12 W=1
@@ -75,3 +97,4 @@ step "sparse (C=2), 6.1" kbuild_clean 6.1 C=2 W=1
 step "sparse (C=2), 6.12" kbuild_clean 6.12 C=2 W=1
 step "cppcheck on userspace C" cppcheck_user
 step "inode_dax() as dax-private.h of 6.1 and 6.12 declares it" dax_private_proto
+step "kernel-patches: checkpatch, apply to 6.1 and 6.12, carried by the debug kernel" kernel_patches
