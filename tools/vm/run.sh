@@ -157,9 +157,11 @@ qpid=$!
 # A guest that never reaches init ("pmf-init: ... up" on the console) hung
 # before anything of ours was loaded. The sanitizer kernel did, idle with
 # nothing on its loglevel=4 console, in about one boot in three on a busy
-# host: an RCU-tasks deadlock at boot that tools/vm/debug-patches/0001 fixes.
-# Should anything like it come back, boot once more rather than wait out the
-# timeout; the hung boot's console is kept beside $out.
+# host: an RCU-tasks deadlock at boot, found through QEMU's gdb stub and
+# fixed by tools/vm/debug-patches/0001 (none since, in every debug boot of
+# make check here and in CI). A hang now has no known cause, so it is not
+# retried: the boot fails after PMF_VM_INIT_TIMEOUT with its console kept
+# beside $out, rather than waiting out the boot's whole limit.
 init_wait=${PMF_VM_INIT_TIMEOUT:-300}
 while kill -0 "$qpid" 2>/dev/null &&
       ! grep -qa 'pmf-init: .*: up' "$out/console" 2>/dev/null; do
@@ -171,12 +173,9 @@ while kill -0 "$qpid" 2>/dev/null &&
 		else
 			echo "(no console output at all)" >"$out.hung-console"
 		fi
-		if [ -n "${PMF_VM_REBOOTED:-}" ]; then
-			echo "vm: no init after ${init_wait}s, again" >>"$out/judge-notes"
-			break
-		fi
-		echo "vm: no init after ${init_wait}s; console in $out.hung-console; booting again"
-		PMF_VM_REBOOTED=1 exec "$here/run.sh" "$kver" "$stack" "$out" "$script" "$@"
+		echo "vm: no init after ${init_wait}s; console in $out.hung-console" |
+			tee -a "$out/judge-notes"
+		break
 	fi
 	sleep 2
 done
