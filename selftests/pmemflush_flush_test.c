@@ -4,6 +4,7 @@
  * its errno, the permission model and teardown races. Runs on every stack;
  * its pmem target is the stack's device-dax device.
  */
+#include <dirent.h>
 #include <glob.h>
 #include <stddef.h>
 #include <grp.h>
@@ -29,6 +30,8 @@ FIXTURE_SETUP(flush)
 	self->dev = open(PMEMFLUSH_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->dev);
 	ASSERT_NE(NULL, pmf_devdax_path());
+	/* a test before this one may have died with the device taken away */
+	ASSERT_EQ(0, pmf_teardown_restore(pmf_devdax_path()));
 	/* some tests remove the device under it: see pmf_own_node() */
 	ASSERT_EQ(0, pmf_own_node(pmf_devdax_path(), self->node,
 				  sizeof(self->node)));
@@ -412,6 +415,10 @@ struct race {
 	volatile int stop;
 	int dev;
 	long ok, gone, other;
+	/* for the watchdog: where the main thread is, and since when */
+	const char *volatile step;
+	volatile int iter;
+	volatile time_t since;
 };
 
 struct flusher {
@@ -434,8 +441,15 @@ static void *race_flusher(void *arg)
 			memcpy(path, r->path, sizeof(path));
 			pthread_mutex_unlock(&r->lock);
 			fd = open(path, O_RDWR | O_CLOEXEC);
-			if (fd < 0)
+			if (fd < 0) {
+				/*
+				 * the device is away: spinning here would
+				 * only take the one-vCPU guest from the
+				 * main thread that brings it back
+				 */
+				usleep(1000);
 				continue;
+			}
 			/* registering races the teardown too */
 			if (f->by_id) {
 				id = pmf_register(r->dev, fd);
@@ -484,6 +498,99 @@ static int sysfs_write(const char *dir, const char *file, const char *val)
 	return pmf_write_file(path, val, O_TRUNC);
 }
 
+static time_t race_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void race_step(struct race *r, const char *step)
+{
+	r->since = race_now();
+	r->step = step;
+}
+
+/* the kernel stack of task @tid of process @pid (or of @pid) as comments */
+static void dump_stack_of(const char *dir)
+{
+	char path[PATH_MAX], line[256], comm[64] = "?", state[64] = "?";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/comm", dir);
+	pmf_read_line(path, comm, sizeof(comm));
+	snprintf(path, sizeof(path), "%s/status", dir);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "State:", 6)) {
+			snprintf(state, sizeof(state), "%.60s", line + 7);
+			state[strcspn(state, "\n")] = '\0';
+		}
+	if (f)
+		fclose(f);
+	printf("# %s (%s) %s\n", dir, comm, state);
+	snprintf(path, sizeof(path), "%s/stack", dir);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		printf("#   %s", line);
+	if (f)
+		fclose(f);
+}
+
+/*
+ * A step of the main loop that takes 60 s (times the calibration) is a
+ * stall, not a slow machine: say where, with the kernel stacks of this
+ * test's threads and of every task in D state, once, and let the harness's
+ * timeout end the test. Without this a stall showed only as "Test
+ * terminated by timeout".
+ */
+static void *race_watchdog(void *arg)
+{
+	struct race *r = arg;
+	time_t limit = 60 * pmf_timeout_scale();
+	char dir[PATH_MAX];
+	struct dirent *d;
+	DIR *proc;
+
+	while (!r->stop) {
+		sleep(1);
+		if (race_now() - r->since < limit)
+			continue;
+		printf("# watchdog: iteration %d, %s for %ld s; stacks:\n",
+		       r->iter, r->step, (long)(race_now() - r->since));
+		proc = opendir("/proc/self/task");
+		while (proc && (d = readdir(proc))) {
+			if (d->d_name[0] == '.')
+				continue;
+			snprintf(dir, sizeof(dir), "/proc/self/task/%s", d->d_name);
+			dump_stack_of(dir);
+		}
+		if (proc)
+			closedir(proc);
+		proc = opendir("/proc");
+		while (proc && (d = readdir(proc))) {
+			char st[256], *c;
+
+			if (d->d_name[0] < '0' || d->d_name[0] > '9')
+				continue;
+			snprintf(dir, sizeof(dir), "/proc/%s/stat", d->d_name);
+			if (pmf_read_line(dir, st, sizeof(st)))
+				continue;
+			c = strrchr(st, ')');
+			if (!c || c[1] != ' ' || c[2] != 'D')
+				continue;
+			snprintf(dir, sizeof(dir), "/proc/%s", d->d_name);
+			dump_stack_of(dir);
+		}
+		if (proc)
+			closedir(proc);
+		fflush(stdout);
+		return NULL;
+	}
+	return NULL;
+}
+
 /* /sys/devices/.../regionR/<claim daxR.N>/<dev_dax daxR.M>: claim and region */
 static int devdax_topology(const char *node, char *claim, char *region)
 {
@@ -516,7 +623,7 @@ static int wait_for_devdax(const char *region, char *node)
 
 	snprintf(pattern, sizeof(pattern),
 		 "/sys/bus/nd/devices/%s/dax*.*/dax*.*/dev", region);
-	for (i = 0; i < 400; i++) {
+	for (i = 0; i < 400 * pmf_timeout_scale(); i++) {
 		if (!glob(pattern, 0, NULL, &g)) {
 			snprintf(dir, sizeof(dir), "%s", g.gl_pathv[0]);
 			globfree(&g);
@@ -548,39 +655,52 @@ TEST_F_TIMEOUT(flush, teardown_race, 900)
 	char claim[64], region[64], node[64];
 	struct race r = { .dev = self->dev };
 	struct flusher f[4];
-	pthread_t t[4];
+	pthread_t t[4], wd;
 	int i;
 
 	snprintf(r.path, sizeof(r.path), "%s", self->node);
 	snprintf(node, sizeof(node), "%s", r.path);
 	ASSERT_EQ(0, devdax_topology(r.path, claim, region));
 	pthread_mutex_init(&r.lock, NULL);
+	race_step(&r, "starting");
+	ASSERT_EQ(0, pthread_create(&wd, NULL, race_watchdog, &r));
 	for (i = 0; i < 4; i++) {
 		f[i].r = &r;
 		f[i].by_id = i & 1;
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, race_flusher, &f[i]));
 	}
+	pmf_teardown_begin(region, claim);
 	for (i = 0; i < 100; i++) {
+		r.iter = i;
 		/* the twin goes with the device (pmf_own_node()) */
 		if (i % 10 == 9) {
+			race_step(&r, "unbinding the region");
 			ASSERT_EQ(0, sysfs_write(region_drv, "unbind", region));
 			unlink(node);
+			race_step(&r, "binding the region");
 			ASSERT_EQ(0, sysfs_write(region_drv, "bind", region));
 		} else {
+			race_step(&r, "unbinding the claim");
 			ASSERT_EQ(0, sysfs_write(nd_drv, "unbind", claim));
 			unlink(node);
+			race_step(&r, "binding the claim");
 			ASSERT_EQ(0, sysfs_write(nd_drv, "bind", claim));
 		}
 		/* let the flushers work on a live device in between */
+		race_step(&r, "waiting for the device");
 		ASSERT_EQ(0, wait_for_devdax(region, node));
 		pthread_mutex_lock(&r.lock);
 		memcpy(r.path, node, sizeof(node));
 		pthread_mutex_unlock(&r.lock);
 		ASSERT_EQ(0, devdax_topology(node, claim, region));
+		pmf_teardown_begin(region, claim);
 	}
+	race_step(&r, "stopping the flushers");
 	r.stop = 1;
 	for (i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
+	pthread_join(wd, NULL);
+	pmf_teardown_end();
 	TH_LOG("flushes: %ld ok, %ld ENXIO, %ld other", r.ok, r.gone, r.other);
 	EXPECT_EQ(0, r.other);
 	EXPECT_LT(0, r.ok);
@@ -635,11 +755,13 @@ TEST_F(flush, id_after_device_gone)
 
 	ASSERT_LT(0, id);
 	ASSERT_EQ(0, devdax_topology(pmf_devdax_path(), claim, region));
+	pmf_teardown_begin(region, claim);
 	ASSERT_EQ(0, sysfs_write(nd_drv, "unbind", claim));
 	EXPECT_EQ(-1, pmf_flush_id(self->dev, id, 0, 4096, NULL));
 	EXPECT_EQ(ENXIO, errno);
 	ASSERT_EQ(0, sysfs_write(nd_drv, "bind", claim));
 	ASSERT_EQ(0, wait_for_devdax(region, node));
+	pmf_teardown_end();
 	EXPECT_STREQ(devdax_name(pmf_devdax_path()), devdax_name(node));
 	EXPECT_EQ(-1, pmf_flush_id(self->dev, id, 0, 4096, NULL));
 	EXPECT_EQ(ENXIO, errno);
@@ -697,7 +819,8 @@ static void teardown_in_window(struct __test_metadata *_metadata, int dev,
 	ASSERT_EQ(0, pmf_write_file(PMF_DEBUGFS "/flush_delay_us", "200000",
 				    O_TRUNC));
 	ASSERT_EQ(0, pthread_create(&t, NULL, window_flusher, &w));
-	for (i = 0; i < 2000 && pmf_read_ll(PMF_DEBUGFS "/in_window") < 1; i++)
+	for (i = 0; i < 2000 * pmf_timeout_scale() &&
+		    pmf_read_ll(PMF_DEBUGFS "/in_window") < 1; i++)
 		usleep(1000);
 	ASSERT_EQ(1, pmf_read_ll(PMF_DEBUGFS "/in_window"));
 	ASSERT_EQ(0, sysfs_write(drv, "unbind", victim));
@@ -717,12 +840,14 @@ TEST_F_TIMEOUT(flush, teardown_in_flush_window, 300)
 	char claim[64], region[64], node[64];
 
 	ASSERT_EQ(0, devdax_topology(pmf_devdax_path(), claim, region));
+	pmf_teardown_begin(region, claim);
 	teardown_in_window(_metadata, self->dev,
 			   "/sys/bus/nd/drivers/dax_pmem", claim);
 	ASSERT_EQ(0, wait_for_devdax(region, node));
 	teardown_in_window(_metadata, self->dev,
 			   "/sys/bus/nd/drivers/nd_region", region);
 	ASSERT_EQ(0, wait_for_devdax(region, node));
+	pmf_teardown_end();
 	EXPECT_STREQ(devdax_name(pmf_devdax_path()), devdax_name(node));
 }
 

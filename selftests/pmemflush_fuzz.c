@@ -1777,7 +1777,8 @@ static int run_phase(int phase, int ctx, uint64_t n, double *secs)
 	}
 	clock_gettime(CLOCK_REALTIME, &dl);
 	dl.tv_sec += getenv("PMF_FUZZ_TIMEOUT") ?
-		     strtol(getenv("PMF_FUZZ_TIMEOUT"), NULL, 0) : 900;
+		     strtol(getenv("PMF_FUZZ_TIMEOUT"), NULL, 0) :
+		     pmf_scaled_limit(900);
 	for (t = 0; t < NTHREADS; t++) {
 		if (pthread_timedjoin_np(th[t], NULL, &dl)) {
 			say("# watchdog: thread %d of the %s phase still running after the timeout; done %" PRIu64 "\n",
@@ -2338,7 +2339,8 @@ int main(void)
 	bad_child = 1;
 	if (pid > 0) {
 		double limit = now() + (getenv("PMF_FUZZ_TIMEOUT") ?
-			       strtol(getenv("PMF_FUZZ_TIMEOUT"), NULL, 0) : 900) + 60;
+			       strtol(getenv("PMF_FUZZ_TIMEOUT"), NULL, 0) :
+			       pmf_scaled_limit(900)) + 60;
 
 		while ((rc = waitpid(pid, &status, WNOHANG)) == 0 && now() < limit)
 			usleep(100 * 1000);

@@ -1315,7 +1315,8 @@ static bool cycle_once(struct worker *w, unsigned long cycle)
 		      ndctl ? ns : claim, i + 1);
 		msleep(500);
 	}
-	if (wait_enabled(w, region, p.dev, newnode, 60)) {
+	if (wait_enabled(w, region, p.dev, newnode,
+			 pmf_scaled_limit(60))) {
 		failf(C_CYCLES, "cycle %lu: the device-dax device of %s did not come back",
 		      cycle, region);
 		probe_end(&p, cycle);
@@ -1680,12 +1681,14 @@ static int restore_devdax(struct worker *w)
 	if (rc) {
 		say("# restore: binding %s back\n", claim);
 		ns_enable(false, claim, ns);
-		rc = wait_enabled(w, region, dev, node, 10);
+		rc = wait_enabled(w, region, dev, node,
+				  pmf_scaled_limit(10));
 	}
 	if (rc) {
 		say("# restore: ndctl enable-namespace %s\n", ns);
 		ns_enable(true, claim, ns);
-		rc = wait_enabled(w, region, dev, node, 60);
+		rc = wait_enabled(w, region, dev, node,
+				  pmf_scaled_limit(60));
 	}
 	if (!rc && !dd_topology(node, sysdir, claim, region, ns))
 		dd_set(node, claim, region, ns);

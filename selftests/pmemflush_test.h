@@ -299,6 +299,61 @@ static inline int pmf_sysfs_region(const char *path)
 }
 
 /*
+ * How much slower this machine is than the one the fixed timeouts were
+ * written for: tools/vm/guest-tests.sh times 200 fork+exec at the start of
+ * each boot and exports the ratio to a quiet Debian 6.1 guest, rounded up,
+ * as PMF_TIMEOUT_SCALE (1 when unset; at most 20). Every wait of the tests
+ * and every harness timeout is multiplied by it.
+ */
+static inline int pmf_timeout_scale(void)
+{
+	const char *s = getenv("PMF_TIMEOUT_SCALE");
+	int v = s ? atoi(s) : 1;
+
+	return v < 1 ? 1 : v > 20 ? 20 : v;
+}
+
+/*
+ * A time limit of @s seconds, scaled, but none past 1,200 s that was not
+ * already: a stalled test must still end well inside its boot's limit
+ * (tools/check.sh), or the boot's other results are lost with it.
+ */
+static inline int pmf_scaled_limit(int s)
+{
+	int cap = s > 1200 ? s : 1200;
+
+	return s * pmf_timeout_scale() > cap ? cap : s * pmf_timeout_scale();
+}
+
+#ifdef __KSELFTEST_HARNESS_H
+/* the per-test timeouts (TEST_F_TIMEOUT, default 30 s), scaled */
+static inline void pmf_scale_timeouts(void)
+{
+	struct __fixture_metadata *f;
+	struct __test_metadata *t;
+
+	for (f = __fixture_list; f; f = f->next)
+		for (t = f->tests; t; t = t->next)
+			t->timeout = pmf_scaled_limit(t->timeout);
+}
+
+/* the harness's main, with the timeouts scaled first */
+#undef TEST_HARNESS_MAIN
+#define TEST_HARNESS_MAIN \
+	static void __attribute__((constructor)) \
+	__constructor_order_last(void) \
+	{ \
+		if (!__constructor_order) \
+			__constructor_order = _CONSTRUCTOR_ORDER_BACKWARD; \
+	} \
+	int main(int argc, char **argv) \
+	{ \
+		pmf_scale_timeouts(); \
+		return test_harness_run(argc, argv); \
+	}
+#endif
+
+/*
  * Count calls of a kernel function made by this process, with a kprobe event
  * in a private tracefs instance filtered on our pid. guest-tests.sh turns
  * off comm recording, which would otherwise hook sched_switch (live-patch
@@ -382,6 +437,79 @@ static inline void pmf_probe_stop(struct pmf_probe *p)
 	snprintf(path, sizeof(path), "%s/events/kprobes/%s/enable", p->inst, p->event);
 	pmf_write_file(path, "0", O_TRUNC);
 	rmdir(p->inst);
+}
+
+/*
+ * A test that takes a device-dax device away (unbinds its region or its
+ * namespace claim) and dies before it brings it back (a timeout kills the
+ * test without its teardown) must not fail the tests after it: it records
+ * what it unbinds with pmf_teardown_begin(), clears the record with
+ * pmf_teardown_end() once the device is back, and pmf_teardown_restore(),
+ * called where the next test sets up, binds whatever is still unbound and
+ * waits for @node, up to 20 s times pmf_timeout_scale().
+ */
+#define PMF_TEARDOWN_FILE PMF_NODE_DIR "/.teardown"
+
+static inline void pmf_teardown_begin(const char *region, const char *claim)
+{
+	FILE *f;
+
+	if (pmf_node_dir())
+		return;
+	f = fopen(PMF_TEARDOWN_FILE, "we");
+	if (f) {
+		fprintf(f, "%s %s\n", region, claim);
+		fclose(f);
+	}
+}
+
+static inline void pmf_teardown_end(void)
+{
+	unlink(PMF_TEARDOWN_FILE);
+}
+
+/* bind @name to nd driver @drv unless it has a driver */
+static inline void pmf_nd_rebind(const char *drv, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/sys/bus/nd/devices/%s/driver", name);
+	if (!lstat(path, &st))
+		return;
+	snprintf(path, sizeof(path), "/sys/bus/nd/drivers/%s/bind", drv);
+	if (pmf_write_file(path, name, O_TRUNC))
+		fprintf(stderr, "# restore: bind %s to %s: %s\n", name, drv,
+			strerror(errno));
+	else
+		fprintf(stderr, "# restore: %s was left unbound; bound to %s\n",
+			name, drv);
+}
+
+/* 0 when @node opens (now or after restoring); -1 if it never came back */
+static inline int pmf_teardown_restore(const char *node)
+{
+	char region[64], claim[64], buf[160];
+	int i, fd, n = 400 * pmf_timeout_scale();
+
+	if (!pmf_read_line(PMF_TEARDOWN_FILE, buf, sizeof(buf)) &&
+	    sscanf(buf, "%63s %63s", region, claim) == 2) {
+		pmf_nd_rebind("nd_region", region);
+		pmf_nd_rebind("dax_pmem", claim);
+		/* the flush-window knob, if the test died with it set */
+		pmf_write_file("/sys/kernel/debug/pmemflush/flush_delay_us", "0",
+			       O_TRUNC);
+		pmf_teardown_end();
+	}
+	for (i = 0; i < n; i++) {
+		fd = open(node, O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		usleep(50000);
+	}
+	return -1;
 }
 
 /*

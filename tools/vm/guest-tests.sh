@@ -10,6 +10,21 @@ set -euo pipefail
 . "$(dirname "$0")/guest-setup.sh"
 
 setup_stack
+# Calibration (README, "On a slow machine"): 20 fork+execs of /bin/true,
+# from the host's root over 9p as every test binary runs. A quiet Debian
+# 6.1 guest on the 2-core machine the fixed timeouts were written on takes
+# about 1,150 ms; the tests multiply their waits and the harness's per-test
+# timeouts by the ratio, rounded up (PMF_TIMEOUT_SCALE,
+# selftests/pmemflush_test.h). Measured after the stack is up, so a busy
+# host or a slow kernel (the sanitizer kernel: about 5x) shows in it.
+cal_ref_ms=1150
+/bin/true
+t0=$(date +%s%N)
+for i in $(seq 20); do /bin/true; done
+cal_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+PMF_TIMEOUT_SCALE=$(( (cal_ms + cal_ref_ms - 1) / cal_ref_ms ))
+export PMF_TIMEOUT_SCALE
+log "calibration: 20 execs in $cal_ms ms (quiet reference $cal_ref_ms ms): waits and timeouts x$PMF_TIMEOUT_SCALE"
 # The tests count calls with kprobe events. Keep the code patching that
 # brings to a minimum: enabling an event while comms are recorded hooks
 # sched_switch, live-patching __schedule(), and under TCG with two vCPUs
