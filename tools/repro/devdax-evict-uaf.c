@@ -25,7 +25,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static int ndctl(const char *verb, const char *ns)
@@ -43,7 +42,6 @@ static int ndctl(const char *verb, const char *ns)
 static int devdax_evict_uaf(const char *node, const char *ns)
 {
 	int path_fd, fd;
-	struct stat st;
 
 	path_fd = open(node, O_PATH | O_CLOEXEC);
 	fd = open(node, O_RDWR | O_CLOEXEC);	/* dax_open() */
@@ -54,9 +52,13 @@ static int devdax_evict_uaf(const char *node, const char *ns)
 	close(fd);
 	if (ndctl("disable", ns))
 		return -1;
-	/* devtmpfs unlinked the node: the O_PATH fd holds the last reference */
-	if (fstat(path_fd, &st) || st.st_nlink) {
-		fprintf(stderr, "%s: still linked after disabling %s\n", node, ns);
+	/*
+	 * devtmpfs unlinked the node: the O_PATH fd holds the last reference
+	 * (looked up by name: an fstat() of the fd would itself read the
+	 * stale i_mapping, in shmem_getattr())
+	 */
+	if (!access(node, F_OK)) {
+		fprintf(stderr, "%s: still there after disabling %s\n", node, ns);
 		return -1;
 	}
 	sleep(2);	/* the dax_device is freed after an RCU grace period */

@@ -40,11 +40,21 @@ mkdir -p "$PMF_OUT/tap"
 # its own (the teardown races there would only repeat the nd core's paths)
 generic=$(printf '%s\n' $PMF_SELFTESTS | grep '/[^./]*_test$' || true)
 [ "$PMF_STACK" = cxl ] && generic=
+# what memory each test leaves behind (the sanitizer guests once ran out):
+# free, slab (KASAN's quarantine holds freed objects there), vmalloc and
+# what the tmpfs mounts hold, in MiB
+memory() {
+	awk '/^MemAvailable:/ { a = $2 } /^Slab:/ { s = $2 }
+	     /^VmallocUsed:/ { v = $2 } /^Shmem:/ { t = $2 }
+	     END { printf "memory: %d MiB available, slab %d, vmalloc %d, shmem %d",
+		   a / 1024, s / 1024, v / 1024, t / 1024 }' /proc/meminfo
+}
+log "before the tests: $(memory)"
 for t in $(printf '%s\n' $PMF_SELFTESTS | grep "\.$PMF_STACK\$") $generic; do
 	name=$(basename "$t")
 	log "running $name"
 	t0=$SECONDS
 	"$t" >"$PMF_OUT/tap/$name.tap" 2>&1 || true
 	grep -E '^(not )?ok |^# Totals' "$PMF_OUT/tap/$name.tap" || true
-	log "$name took $((SECONDS - t0)) s"
+	log "$name took $((SECONDS - t0)) s; $(memory)"
 done
