@@ -512,7 +512,7 @@ static void race_step(struct race *r, const char *step)
 	r->step = step;
 }
 
-/* the kernel stack of task @tid of process @pid (or of @pid) as comments */
+/* the state and kernel stack of the task at /proc path @dir, as comments */
 static void dump_stack_of(const char *dir)
 {
 	char path[PATH_MAX], line[256], comm[64] = "?", state[64] = "?";

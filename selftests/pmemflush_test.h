@@ -300,7 +300,7 @@ static inline int pmf_sysfs_region(const char *path)
 
 /*
  * How much slower this machine is than the one the fixed timeouts were
- * written for: tools/vm/guest-tests.sh times 200 fork+exec at the start of
+ * written for: tools/vm/guest-tests.sh times 20 fork+execs at the start of
  * each boot and exports the ratio to a quiet Debian 6.1 guest, rounded up,
  * as PMF_TIMEOUT_SCALE (1 when unset; at most 20). Every wait of the tests
  * and every harness timeout is multiplied by it.
