@@ -6,6 +6,8 @@ set -euo pipefail
 
 pkgs=(
 	build-essential bc bison flex libelf-dev pkg-config kmod cpio xz-utils
+	# the sanitizer kernel's patches, and lint's check that they apply
+	patch
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12
 	qemu-system-x86 busybox-static
