@@ -405,17 +405,30 @@ TEST_F(flush, unprivileged)
  * times: its namespace claim (dax_pmem unbound, as ndctl disable-namespace
  * does), and the whole region every tenth time (which frees the region
  * driver's flush data). device_dax itself is unbound in killed_dax below,
- * without fds open across its rebind (see README, "Noticed in the kernel"). Every call must return 0 or ENXIO, and the kernel
- * log must stay clean. Re-enabling a region may bring the device back under
- * another name, so the flushers take the current path from the main thread.
+ * without fds open across its rebind (see README, "Noticed in the kernel").
+ * Every call must return 0 or ENXIO, and the kernel log must stay clean.
+ * Re-enabling a region may bring the device back under another name, so the
+ * flushers take the current path from the main thread.
+ *
+ * A flusher whose device is gone waits for the main thread's next node
+ * (race_flusher() says why). The 100 cycles take 60-90 s on a quiet host;
+ * so that a slow one still ends well inside the test's limit, after
+ * RACE_BUDGET s the test stops at the next multiple of 20 cycles (each
+ * holds two region cycles, after which the device is back under its first
+ * name), 20 at least; the log says how many ran.
  */
+#define RACE_CYCLES	100
+#define RACE_MIN	20
+#define RACE_BUDGET	400
 struct race {
 	pthread_mutex_t lock;
 	char path[64];
 	volatile int stop;
 	int dev;
 	long ok, gone, other;
+	int gen;	/* of @path: the main thread's count of new nodes */
 	/* for the watchdog: where the main thread is, and since when */
+	volatile int done;
 	const char *volatile step;
 	volatile int iter;
 	volatile time_t since;
@@ -433,16 +446,30 @@ static void *race_flusher(void *arg)
 	long ok = 0, gone = 0, other = 0;
 	long long id = -1;
 	char path[64];
-	int fd = -1, rc;
+	int fd = -1, rc, gen = -1, dead = -1;
 
 	while (!r->stop) {
 		if (fd < 0) {
 			pthread_mutex_lock(&r->lock);
 			memcpy(path, r->path, sizeof(path));
+			gen = r->gen;
 			pthread_mutex_unlock(&r->lock);
+			/*
+			 * Not the node of a device seen gone again: with no
+			 * cdev behind its number, chrdev_open() asks for a
+			 * module (base_probe() -> request_module("char-major-
+			 * M-m")) and waits for modprobe. Four threads doing
+			 * that in a loop starved the one-vCPU sanitizer guest
+			 * until a region's teardown (del_gendisk()'s
+			 * synchronize_rcu()) took 300 s and more (watchdog).
+			 */
+			if (gen == dead) {
+				usleep(1000);
+				continue;
+			}
 			fd = open(path, O_RDWR | O_CLOEXEC);
 			if (fd < 0) {
-				usleep(1000);	/* away: as below */
+				dead = gen;
 				continue;
 			}
 			/* registering races the teardown too */
@@ -468,13 +495,7 @@ static void *race_flusher(void *arg)
 			id = -1;
 			close(fd);
 			fd = -1;
-			/*
-			 * it raced the teardown; reopening the dead device at
-			 * once would race nothing more, and on a one-vCPU guest
-			 * four such loops starved the teardown itself: the race
-			 * took 60-90 s quiet and over 900 s on a loaded host
-			 */
-			usleep(1000);
+			dead = gen;	/* until the main thread has a new node */
 		} else {
 			other++;
 			fprintf(stderr, "# flush: unexpected %s\n", strerror(errno));
@@ -550,12 +571,14 @@ static void dump_stack_of(const char *dir)
 static void *race_watchdog(void *arg)
 {
 	struct race *r = arg;
-	time_t limit = 60 * pmf_timeout_scale();
+	/* well inside the test's own (scaled) timeout, or it never fires */
+	time_t limit = 60 * pmf_timeout_scale() > 300 ? 300 :
+		       60 * pmf_timeout_scale();
 	char dir[PATH_MAX];
 	struct dirent *d;
 	DIR *proc;
 
-	while (!r->stop) {
+	while (!r->done) {
 		sleep(1);
 		if (race_now() - r->since < limit)
 			continue;
@@ -658,7 +681,8 @@ TEST_F_TIMEOUT(flush, teardown_race, 900)
 	struct race r = { .dev = self->dev };
 	struct flusher f[4];
 	pthread_t t[4], wd;
-	int i;
+	time_t start;
+	int i, cycles;
 
 	snprintf(r.path, sizeof(r.path), "%s", self->node);
 	snprintf(node, sizeof(node), "%s", r.path);
@@ -672,7 +696,14 @@ TEST_F_TIMEOUT(flush, teardown_race, 900)
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, race_flusher, &f[i]));
 	}
 	pmf_teardown_begin(region, claim);
-	for (i = 0; i < 100; i++) {
+	start = race_now();
+	for (i = 0; i < RACE_CYCLES; i++) {
+		/* whole pairs of region cycles: the device's name comes back */
+		if (i >= RACE_MIN && !(i % 20) &&
+		    race_now() - start >= RACE_BUDGET)
+			break;
+		if (i && !(i % 10))
+			TH_LOG("cycle %d after %ld s", i, (long)(race_now() - start));
 		r.iter = i;
 		/* the twin goes with the device (pmf_own_node()) */
 		if (i % 10 == 9) {
@@ -693,17 +724,21 @@ TEST_F_TIMEOUT(flush, teardown_race, 900)
 		ASSERT_EQ(0, wait_for_devdax(region, node));
 		pthread_mutex_lock(&r.lock);
 		memcpy(r.path, node, sizeof(node));
+		r.gen++;
 		pthread_mutex_unlock(&r.lock);
 		ASSERT_EQ(0, devdax_topology(node, claim, region));
 		pmf_teardown_begin(region, claim);
 	}
+	cycles = i;
 	race_step(&r, "stopping the flushers");
 	r.stop = 1;
 	for (i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
+	r.done = 1;
 	pthread_join(wd, NULL);
 	pmf_teardown_end();
-	TH_LOG("flushes: %ld ok, %ld ENXIO, %ld other", r.ok, r.gone, r.other);
+	TH_LOG("%d cycles in %ld s; flushes: %ld ok, %ld ENXIO, %ld other",
+	       cycles, (long)(race_now() - start), r.ok, r.gone, r.other);
 	EXPECT_EQ(0, r.other);
 	EXPECT_LT(0, r.ok);
 	/* later tests find the device under its original name */
