@@ -297,7 +297,11 @@ def cmd_bench(jf, registrable):
         if v != sorted(v) or v[0] <= 0:
             fail("%s percentiles not monotonic or zero: %r" % (op, v))
 
-def cmd_bench_text(tf, registrable):
+def cmd_bench_text(tf, registrable, errf):
+    with open(errf, "rb") as f:
+        err = f.read(300)
+    if err:
+        fail("stderr (a progress line?): %r" % err)
     rows = {}
     with open(tf) as f:
         for line in f:
@@ -321,9 +325,91 @@ def cmd_region(path):
 def cmd_size(path):
     print(target_size(path))
 
-globals()["cmd_" + sys.argv[1]](*sys.argv[2:])
+def cmd_json(jf):
+    load(jf)
+
+def cmd_list_text(jf, tf):
+    with open(tf) as f:
+        txt = f.read()
+    regions = load(jf)
+    if not regions:
+        if "no pmem regions" not in txt:
+            fail("no regions, and no 'no pmem regions' in the text")
+        return
+    for r in regions:
+        want = [r["dev"] + ":", r["provider"], "(%d bytes)" % r["size"],
+                "persistence_domain: " + r["persistence_domain"]]
+        for ns in r["namespaces"]:
+            want += [ns["dev"], ns["mode"]] + [ns[k] for k in ("blockdev", "chardev") if k in ns]
+            want += ["mounted on " + m["mountpoint"] for m in ns.get("mounts", [])]
+        for w in want:
+            if w not in txt:
+                fail("missing %r" % w)
+
+def cmd_list_nomod(jf, before):
+    rs = load(jf)
+    for r in rs:
+        want = (False, "provider") if r["provider"] == "virtio-pmem" else ("unknown", "none")
+        if (r["synchronous"], r["synchronous_source"]) != want:
+            fail("%s: %r %r, wanted %r" % (r["dev"], r["synchronous"], r["synchronous_source"], want))
+    if len(rs) != len(load(before)):
+        fail("region count changed")
+
+# One process answers every check: under TCG a python3 start from the 9p
+# root costs 2-5 s, and a boot's run made about 40 of them. A request is a
+# count and that many arguments, each NUL-terminated (paths may hold any
+# byte but NUL); the answer is what the check printed, NUL, its exit code,
+# NUL.
+def serve():
+    import contextlib, io
+    buf = b""
+
+    def field():
+        nonlocal buf
+        while b"\0" not in buf:
+            chunk = os.read(0, 65536)
+            if not chunk:
+                sys.exit(0)
+            buf += chunk
+        f, buf = buf.split(b"\0", 1)
+        return os.fsdecode(f)
+
+    sys.stdout.reconfigure(errors="backslashreplace")
+    while True:
+        args = [field() for _ in range(int(field()))]
+        out = io.StringIO()
+        rc = 0
+        with contextlib.redirect_stdout(out):
+            try:
+                globals()["cmd_" + args[0]](*args[1:])
+            except SystemExit as e:
+                rc = e.code if isinstance(e.code, int) else 1
+            except Exception as e:
+                print("%s: %s" % (type(e).__name__, e))
+                rc = 1
+        sys.stdout.write(out.getvalue() + "\0%d\0" % rc)
+        sys.stdout.flush()
+
+serve()
 EOF
-py() { "$PY" "$tmp/h.py" "$@"; }
+coproc PYH { exec "$PY" "$tmp/h.py"; }
+# py CHECK ARGS...: one check by the helper; its output, its exit code
+py() {
+	local o=
+	local rc=
+	printf '%s\0' "$#" "$@" >&"${PYH[1]}" &&
+		IFS= read -r -d '' o <&"${PYH[0]}" &&
+		IFS= read -r -d '' rc <&"${PYH[0]}"
+	printf '%s' "$o"
+	[ -n "$rc" ] || { echo "the python helper is gone"; return 1; }
+	return "$rc"
+}
+# pyok RC CHECK ARGS...: the command before exited RC (0 wanted), then CHECK
+pyok() {
+	[ "$1" -eq 0 ] || { echo "exit $1, wanted 0"; return 1; }
+	shift
+	py "$@"
+}
 
 # --- targets of this stack: path kind flags has_flush device_flush registrable
 targets=()
@@ -401,31 +487,17 @@ ndctl list -RN >"$tmp/ndctl.json" 2>/dev/null || echo '[]' >"$tmp/ndctl.json"
 [ -s "$tmp/ndctl.json" ] || echo '[]' >"$tmp/ndctl.json"
 run "$C" list -j
 cp "$out" "$tmp/list.json"
-t "list -j: exit 0, nothing on stderr, valid JSON (json.tool)" bash -c \
-	'[ "$0" -eq 0 ] && [ ! -s "$2" ] && "$3" -m json.tool "$1" >/dev/null' \
-	"$rc" "$tmp/list.json" "$errf" "$PY"
+t "list -j: exit 0, nothing on stderr, valid JSON" bash -c \
+	'[ "$0" -eq 0 ] && [ ! -s "$1" ]' "$rc" "$errf"
+t "list -j: valid JSON" py json "$tmp/list.json"
 t "list -j: regions, providers, sizes, has_flush, persistence domains match sysfs; namespaces, modes, sizes, devices match ndctl list -RN; every pmem mount under its namespace" \
 	py list "$tmp/list.json" "$tmp/ndctl.json"
 run "$C" list
 cp "$out" "$tmp/list.txt"
 emit "# pmemflush list:"
 diag <"$tmp/list.txt"
-t "list (text): every region, namespace and device of list -j" "$PY" -c '
-import json, sys
-txt = open(sys.argv[2]).read()
-regions = json.load(open(sys.argv[1]))
-if not regions:
-    sys.exit("no pmem regions" not in txt)
-for r in regions:
-    want = [r["dev"] + ":", r["provider"], "(%d bytes)" % r["size"],
-            "persistence_domain: " + r["persistence_domain"]]
-    for ns in r["namespaces"]:
-        want += [ns["dev"], ns["mode"]] + [ns[k] for k in ("blockdev", "chardev") if k in ns]
-        want += ["mounted on " + m["mountpoint"] for m in ns.get("mounts", [])]
-    for w in want:
-        if w not in txt:
-            sys.exit("missing %r" % w)
-' "$tmp/list.json" "$tmp/list.txt"
+t "list (text): every region, namespace and device of list -j" \
+	py list_text "$tmp/list.json" "$tmp/list.txt"
 
 if [ "$stack" = qemu ]; then
 	for m in "$PMF_NFIT_EXT4 ${PMF_NFIT_PMEM#/dev/} 1" \
@@ -463,7 +535,7 @@ for tg in "${targets[@]}"; do
 	run "$C" query -j "$path"
 	cp "$out" "$tmp/q.json"
 	t "query -j $label: kind, region (sysfs), size, has_flush $hf, flags '${flags:-none}', persistence domain" \
-		bash -c '[ "$0" -eq 0 ] && "$@"' "$rc" "$PY" "$tmp/h.py" query "$tmp/q.json" "$path" "$kind" "$flags" "$hf"
+		pyok "$rc" query "$tmp/q.json" "$path" "$kind" "$flags" "$hf"
 	region=$(py region "$path")
 	run "$C" query "$path"
 	t "query $label (text): region$region, $kind" bash -c \
@@ -475,8 +547,8 @@ for tg in "${targets[@]}"; do
 		expect 0 "^flushed $path \\[0, $size\\) on region$region: "
 	run "$C" flush -j "$path"
 	cp "$out" "$tmp/f.json"
-	t "flush -j $label: device_flush $devflush" bash -c '[ "$0" -eq 0 ] && "$@"' \
-		"$rc" "$PY" "$tmp/h.py" flush "$tmp/f.json" "$path" "$size" "$devflush"
+	t "flush -j $label: device_flush $devflush" \
+		pyok "$rc" flush "$tmp/f.json" "$path" "$size" "$devflush"
 	run "$C" flush --offset 0x1000 --length 4K "$path"
 	t "flush $label --offset 0x1000 --length 4K: [4096, 8192)" \
 		expect 0 "^flushed .* \\[4096, 8192\\) on region$region"
@@ -552,12 +624,11 @@ if [ -n "$devdax" ]; then
 	emit "# pmemflush bench --seconds 1 $devdax:"
 	diag <"$tmp/bench.txt"
 	t "bench --seconds 1 $devdax (text): counts > 0, p50 <= p90 <= p99 <= p99.9 <= max, no progress on a non-tty" \
-		bash -c '[ "$0" -eq 0 ] && [ ! -s "$1" ] && "$2" "$3" bench_text "$4" 1' \
-		"$rc" "$errf" "$PY" "$tmp/h.py" "$tmp/bench.txt"
+		pyok "$rc" bench_text "$tmp/bench.txt" 1 "$errf"
 	run "$C" bench -j -s 1 "$devdax"
 	cp "$out" "$tmp/bench.json"
 	t "bench -j -s 1 $devdax: valid JSON, three ops, counts > 0, percentiles monotonic" \
-		bash -c '[ "$0" -eq 0 ] && "$@"' "$rc" "$PY" "$tmp/h.py" bench "$tmp/bench.json" 1
+		pyok "$rc" bench "$tmp/bench.json" 1
 	if ! mountpoint -q /dev/pts; then
 		mkdir -p /dev/pts && mount -t devpts devpts /dev/pts &&
 			cleanups+=("umount /dev/pts")
@@ -573,7 +644,7 @@ if [ -n "$devdax" ]; then
 		run "$C" bench -j -s 1 "$raw"
 		cp "$out" "$tmp/bench-raw.json"
 		t "bench -j $raw (raw, not registrable): flush_id skipped, the others measured" \
-			bash -c '[ "$0" -eq 0 ] && "$@"' "$rc" "$PY" "$tmp/h.py" bench "$tmp/bench-raw.json" 0
+			pyok "$rc" bench "$tmp/bench-raw.json" 0
 	fi
 else
 	skip "bench" "$nosupport"
@@ -610,16 +681,8 @@ if [ -n "${PMF_MODULE:-}" ] && [ "$(cat /sys/module/pmemflush/refcnt 2>/dev/null
 		expect 1 "/dev/pmemflush does not exist: the pmemflush module is not loaded \\(try: modprobe pmemflush\\)"
 	run "$C" list -j
 	cp "$out" "$tmp/list-nomod.json"
-	t "module unloaded: list -j still lists; synchronous from the provider or unknown" "$PY" -c '
-import json, sys
-rs = json.load(open(sys.argv[1]))
-for r in rs:
-    want = (False, "provider") if r["provider"] == "virtio-pmem" else ("unknown", "none")
-    if (r["synchronous"], r["synchronous_source"]) != want:
-        sys.exit("%s: %r %r, wanted %r" % (r["dev"], r["synchronous"], r["synchronous_source"], want))
-if len(rs) != len(json.load(open(sys.argv[2]))):
-    sys.exit("region count changed")
-' "$tmp/list-nomod.json" "$tmp/list.json"
+	t "module unloaded: list -j still lists; synchronous from the provider or unknown" \
+		py list_nomod "$tmp/list-nomod.json" "$tmp/list.json"
 	insmod "$PMF_MODULE"
 	for i in $(seq 50); do [ -e /dev/pmemflush ] && break; sleep 0.1; done
 	t "module loaded again from \$PMF_MODULE: /dev/pmemflush is back" test -c /dev/pmemflush
