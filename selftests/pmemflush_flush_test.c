@@ -616,26 +616,6 @@ static void *race_watchdog(void *arg)
 	return NULL;
 }
 
-/* /sys/devices/.../regionR/<claim daxR.N>/<dev_dax daxR.M>: claim and region */
-static int devdax_topology(const char *node, char *claim, char *region)
-{
-	char link[PATH_MAX], real[PATH_MAX], *slash;
-	struct stat st;
-
-	if (stat(node, &st))
-		return -1;
-	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u",
-		 major(st.st_rdev), minor(st.st_rdev));
-	if (!realpath(link, real))
-		return -1;
-	*strrchr(real, '/') = '\0';
-	slash = strrchr(real, '/');
-	snprintf(claim, 64, "%s", slash + 1);
-	*slash = '\0';
-	snprintf(region, 64, "%s", strrchr(real, '/') + 1);
-	return strncmp(region, "region", 6) || strncmp(claim, "dax", 3) ? -1 : 0;
-}
-
 /*
  * wait for the region's device-dax node to be back; the path of its twin
  * (pmf_own_node()) into @node
@@ -686,7 +666,7 @@ TEST_F_TIMEOUT(flush, teardown_race, 900)
 
 	snprintf(r.path, sizeof(r.path), "%s", self->node);
 	snprintf(node, sizeof(node), "%s", r.path);
-	ASSERT_EQ(0, devdax_topology(r.path, claim, region));
+	ASSERT_EQ(0, pmf_devdax_topology(r.path, claim, region));
 	pthread_mutex_init(&r.lock, NULL);
 	race_step(&r, "starting");
 	ASSERT_EQ(0, pthread_create(&wd, NULL, race_watchdog, &r));
@@ -726,7 +706,7 @@ TEST_F_TIMEOUT(flush, teardown_race, 900)
 		memcpy(r.path, node, sizeof(node));
 		r.gen++;
 		pthread_mutex_unlock(&r.lock);
-		ASSERT_EQ(0, devdax_topology(node, claim, region));
+		ASSERT_EQ(0, pmf_devdax_topology(node, claim, region));
 		pmf_teardown_begin(region, claim);
 	}
 	cycles = i;
@@ -791,7 +771,7 @@ TEST_F(flush, id_after_device_gone)
 	int fd;
 
 	ASSERT_LT(0, id);
-	ASSERT_EQ(0, devdax_topology(pmf_devdax_path(), claim, region));
+	ASSERT_EQ(0, pmf_devdax_topology(pmf_devdax_path(), claim, region));
 	pmf_teardown_begin(region, claim);
 	ASSERT_EQ(0, sysfs_write(nd_drv, "unbind", claim));
 	EXPECT_EQ(-1, pmf_flush_id(self->dev, id, 0, 4096, NULL));
@@ -876,7 +856,7 @@ TEST_F_TIMEOUT(flush, teardown_in_flush_window, 300)
 {
 	char claim[64], region[64], node[64];
 
-	ASSERT_EQ(0, devdax_topology(pmf_devdax_path(), claim, region));
+	ASSERT_EQ(0, pmf_devdax_topology(pmf_devdax_path(), claim, region));
 	pmf_teardown_begin(region, claim);
 	teardown_in_window(_metadata, self->dev,
 			   "/sys/bus/nd/drivers/dax_pmem", claim);

@@ -14,7 +14,6 @@
 #define DEVDAX_EVICT_UAF_NO_MAIN
 #include "../tools/repro/devdax-evict-uaf.c"
 
-#include <libgen.h>
 #include <sys/vfs.h>
 
 #include "kselftest_harness.h"
@@ -27,17 +26,11 @@
 /* the nd namespace behind device-dax node @node, into @ns */
 static int node_namespace(const char *node, char *ns, size_t len)
 {
-	char link[PATH_MAX], real[PATH_MAX], attr[PATH_MAX + 16];
-	struct stat st;
+	char claim[64], region[64], attr[PATH_MAX];
 
-	if (stat(node, &st))
+	if (pmf_devdax_topology(node, claim, region))
 		return -1;
-	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u",
-		 major(st.st_rdev), minor(st.st_rdev));
-	if (!realpath(link, real))
-		return -1;
-	/* .../regionR/daxR.N (the claim)/daxR.N (the device) */
-	snprintf(attr, sizeof(attr), "%s/namespace", dirname(real));
+	snprintf(attr, sizeof(attr), "/sys/bus/nd/devices/%s/namespace", claim);
 	return pmf_read_line(attr, ns, len);
 }
 

@@ -1510,28 +1510,15 @@ static void *modthread(void *arg)
 /* ---------------------------------------------------------------- */
 /* the kernel log */
 
-static const char *const kmsg_patterns[] = {
-	"KASAN:", "BUG:", "WARNING:", "UBSAN:", "KFENCE:", "ODEBUG:",
-	"possible circular locking", "INFO: task", "INFO: ", "Oops",
-	"kernel BUG at", "general protection fault", "refcount_t:",
-	"list_add corruption", "list_del corruption", "hung_task",
-	"blocked for more than", "Call Trace:",
-};
-
 static int kmsg_since_header = 1000;
 
+/* pmemflush_test.h's reports, a call trace counted with the one before it */
 static void kmsg_line(const char *msg)
 {
-	unsigned int i;
-
 	kmsg_since_header++;
-	for (i = 0; i < sizeof(kmsg_patterns) / sizeof(kmsg_patterns[0]); i++)
-		if (strstr(msg, kmsg_patterns[i]))
-			break;
-	if (i == sizeof(kmsg_patterns) / sizeof(kmsg_patterns[0]))
+	if (!pmf_is_report(msg))
 		return;
-	/* a call trace belongs to the report just before it */
-	if (strcmp(kmsg_patterns[i], "Call Trace:") || kmsg_since_header > 30)
+	if (!strstr(msg, "Call Trace:") || kmsg_since_header > 30)
 		g.kernel_reports++;
 	kmsg_since_header = 0;
 	if (g.kernel_reports <= 40)
@@ -1540,29 +1527,11 @@ static void kmsg_line(const char *msg)
 
 static void kmsg_drain(void)
 {
-	char buf[8192], *msg, *nl;
-	ssize_t n;
+	char buf[8192];
+	const char *msg;
 
-	for (;;) {
-		n = read(g.kmsg, buf, sizeof(buf) - 1);
-		if (n < 0 && errno == EPIPE) {
-			g.kmsg_lost++;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		buf[n] = '\0';
-		msg = strchr(buf, ';');
-		if (!msg)
-			continue;
-		msg++;
-		nl = strchr(msg, '\n');
-		if (nl)
-			*nl = '\0';
+	while ((msg = pmf_kmsg_next(g.kmsg, buf, sizeof(buf), &g.kmsg_lost)))
 		kmsg_line(msg);
-	}
 }
 
 static void *kmsg_reader(void *arg)
@@ -1908,8 +1877,8 @@ int main(void)
 	jiffies0 = read_jiffies();
 
 	/* the kernel log from now on */
-	g.kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	kmsg_ok = g.kmsg >= 0 && lseek(g.kmsg, 0, SEEK_END) >= 0 &&
+	g.kmsg = pmf_kmsg_open();
+	kmsg_ok = g.kmsg >= 0 &&
 		  !pthread_create(&kmsg_th, NULL, kmsg_reader, NULL);
 	if (!kmsg_ok)
 		failf(C_KMSG, "cannot follow /dev/kmsg: %s", strerror(errno));

@@ -263,6 +263,38 @@ static inline int pmf_read_line(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * The nd devices behind device-dax node @node, from its sysfs path
+ * /sys/devices/.../regionR/<claim daxR.N>/<dev_dax daxR.M>: the claim's and
+ * the region's names into @claim and @region (64 bytes each); -1 when the
+ * node is not a device-dax device of an nd region
+ */
+static inline int pmf_devdax_topology(const char *node, char *claim,
+				      char *region)
+{
+	char link[PATH_MAX], real[PATH_MAX], *slash;
+	struct stat st;
+
+	if (stat(node, &st) || !S_ISCHR(st.st_mode))
+		return -1;
+	snprintf(link, sizeof(link), "/sys/dev/char/%u:%u",
+		 major(st.st_rdev), minor(st.st_rdev));
+	if (!realpath(link, real))
+		return -1;
+	slash = strrchr(real, '/');
+	*slash = '\0';
+	slash = strrchr(real, '/');
+	if (!slash)
+		return -1;
+	snprintf(claim, 64, "%s", slash + 1);
+	*slash = '\0';
+	slash = strrchr(real, '/');
+	if (!slash)
+		return -1;
+	snprintf(region, 64, "%s", slash + 1);
+	return strncmp(region, "region", 6) || strncmp(claim, "dax", 3) ? -1 : 0;
+}
+
 static inline long long pmf_read_ll(const char *path)
 {
 	char buf[64];
@@ -546,22 +578,27 @@ static inline int pmf_kmsg_open(void)
 	return fd;
 }
 
-/* report lines among the records since @fd was opened; *lost: overwritten */
-static inline int pmf_kmsg_scan(int fd, int *lost)
+/*
+ * The next record's message from @fd, read into @buf: the text after the
+ * header's ';', without its newline; NULL when no record is left. *lost
+ * counts the records overwritten before they were read.
+ */
+static inline const char *pmf_kmsg_next(int fd, char *buf, size_t size,
+					unsigned long *lost)
 {
-	char buf[8192], line[1024], *msg, *nl;
-	int reports = 0, printed = 0;
+	char *msg, *nl;
 	ssize_t n;
 
-	*lost = 0;
 	for (;;) {
-		n = read(fd, buf, sizeof(buf) - 1);
+		n = read(fd, buf, size - 1);
 		if (n < 0 && errno == EPIPE) {
-			(*lost)++;	/* overwritten before we read it */
+			(*lost)++;
 			continue;
 		}
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
-			break;
+			return NULL;
 		buf[n] = '\0';
 		msg = strchr(buf, ';');
 		if (!msg)
@@ -570,18 +607,33 @@ static inline int pmf_kmsg_scan(int fd, int *lost)
 		nl = strchr(msg, '\n');
 		if (nl)
 			*nl = '\0';
+		return msg;
+	}
+}
+
+/* report lines among the records since @fd was opened; *lost: overwritten */
+static inline int pmf_kmsg_scan(int fd, int *lost)
+{
+	char buf[8192], line[1024];
+	int reports = 0, printed = 0;
+	unsigned long missed = 0;
+	const char *msg;
+	int n;
+
+	while ((msg = pmf_kmsg_next(fd, buf, sizeof(buf), &missed))) {
 		if (!pmf_is_report(msg))
 			continue;
 		reports++;
 		if (printed++ < 60) {
 			/* one write per line: threads and processes share stdout */
 			n = snprintf(line, sizeof(line), "# kmsg: %s\n", msg);
-			if (n > (ssize_t)sizeof(line) - 1)
+			if (n > (int)sizeof(line) - 1)
 				n = sizeof(line) - 1;
 			if (write(1, line, n) < 0)
 				break;
 		}
 	}
+	*lost = (int)missed;
 	return reports;
 }
 
