@@ -167,7 +167,7 @@ $(B)/compat/pmem2_compat-pmemflush: selftests/pmem2_compat.c include/libpmemflus
 # selftests/pmem2_patterns.sh compares the two builds in the VM
 PATTERNS	:= log ringbuf redo usc multifile
 PATTERN_BINS	= $(PATTERNS:%=$(B)/patterns/%-pmdk) \
-		  $(PATTERNS:%=$(B)/patterns/%-pmemflush)
+		  $(PATTERNS:%=$(B)/patterns/%-pmemflush) $(B)/patterns/medium
 .PHONY: patterns
 patterns: $(PATTERN_BINS)
 
@@ -179,6 +179,11 @@ $(B)/patterns/%-pmemflush: selftests/patterns/%.c selftests/patterns/pat.h \
 			   include/libpmemflush.h lib
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) -o $@ $< $(LINK_PMF) -lpthread
+
+# zeroes and copies out the targets for the script below
+$(B)/patterns/medium: selftests/patterns/medium.c
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -o $@ $<
 
 # the patterns' VM test, a script: one copy per stack
 $(B)/selftests/pmem2_patterns.%: selftests/pmem2_patterns.sh

@@ -26,8 +26,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 P=${PMF_PATTERNS_DIR:-$(realpath -m "$here/../patterns")}
 # run from the source tree: the binaries are in build/
 [ -d "$P" ] || P=$(realpath -m "$here/../build/patterns")
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=python3
 WIN=$((4 << 20))
 NFILES=4
 programs=${PMF_PAT_ONLY:-log ringbuf redo usc multifile}
@@ -53,26 +51,15 @@ finish() {
 }
 trap finish EXIT
 
-# zero or hash the first LEN bytes of a file or device-dax (which has no
-# read(2)/write(2): through mmap)
-cat >"$tmp/medium.py" <<'EOF'
-import hashlib, mmap, os, sys
-
-op, path, length = sys.argv[1], sys.argv[2], int(sys.argv[3])
-fd = os.open(path, os.O_RDWR)
-m = mmap.mmap(fd, length, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
-if op == "zero":
-    step = 1 << 20
-    for off in range(0, length, step):
-        m[off:off + step] = bytes(min(step, length - off))
-    if not path.startswith("/dev/"):  # device-dax: no msync(2)
-        m.flush()
-else:
-    print(hashlib.sha256(m[:length]).hexdigest())
-m.close()
-os.close(fd)
-EOF
-medium() { "$PY" "$tmp/medium.py" "$@"; }
+# zero the first LEN bytes of a file or device-dax (which has no
+# read(2)/write(2): through mmap), or print their SHA-256
+medium() {	# zero|hash PATH LEN
+	if [ "$1" = zero ]; then
+		"$P/medium" zero "$2" "$3"
+	else
+		"$P/medium" dump "$2" "$3" | sha256sum | cut -d' ' -f1
+	fi
+}
 
 # target kinds: NAME KIND PATH (devdax: the device; file kinds: a directory)
 kinds=()
@@ -110,10 +97,11 @@ fresh() {	# kind path targets...
 	done
 }
 
-hash_targets() {
-	local t
+hash_targets() {	# fails when a target cannot be read
+	local t h
 	for t in "$@"; do
-		echo "$(basename "$t") $(medium hash "$t" $WIN)"
+		h=$(medium hash "$t" $WIN) || return 1
+		echo "$(basename "$t") $h"
 	done
 }
 
@@ -181,7 +169,10 @@ check_program() {	# prog name kind path
 		}
 		rc=0
 		runp $b write "$prog" "${tg[@]}" || rc=$?
-		hash_targets "${tg[@]}" >"$tmp/$b.medium"
+		if ! hash_targets "${tg[@]}" >"$tmp/$b.medium" 2>"$tmp/medium.err"; then
+			fail "$what: the medium $b left is read" "$(cat "$tmp/medium.err")"
+			return
+		fi
 		[ $rc -eq 0 ] && { runp $b read "$prog" "${tg[@]}" || rc=$?; }
 		if [ $rc -eq 0 ]; then
 			pass "$what: $b build writes and reads back"
