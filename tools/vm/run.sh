@@ -33,7 +33,12 @@ kimg=/boot/vmlinuz-$kver
 smp=${PMF_VM_SMP:-2}
 ram=1G
 mtype=pc
-append=
+# At boot the kernel checks that the IO-APIC delivers timer ticks within a
+# few of its own delay loops; under TCG on a busy host they arrive later
+# and the sanitizer kernel panicked ("IO-APIC + timer doesn't work!",
+# check_timer()) beside make check with stress-ng --cpu 2: the tick is
+# QEMU's and known good, so skip the check, as cloud images do
+append="no_timer_check"
 case "$kver" in
 *-pmfdebug)
 	# the sanitizer kernel of tools/debug-kernel.sh; the guest binds its
@@ -42,7 +47,7 @@ case "$kver" in
 	[ -f "$dbg/done" ] || { echo "vm: $dbg is not built (tools/debug-kernel.sh)" >&2; exit 1; }
 	kimg=$dbg/bzImage
 	export PMF_MODROOT=$dbg/root
-	append="pmf_modules=$PMF_MODROOT"
+	append+=" pmf_modules=$PMF_MODROOT"
 	# 4-level paging: with -cpu max the kernel uses 5-level, and an
 	# interrupt that lands in identify_cpu() between its memset of the
 	# capability words and get_cpu_cap() sees pgtable_l5_enabled() false
