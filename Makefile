@@ -46,6 +46,8 @@ SELFTESTS += pmemflush_fault-injection.qemu
 SELFTESTS += pmemflush_identity.qemu pmemflush_context.qemu
 # kernel bugs the suite found, on the sanitizer kernel that carries the fixes
 SELFTESTS += pmemflush_kernel_fixes.qemu
+# FLUSH as an io_uring command (liburing)
+SELFTESTS += pmemflush_uring_test
 
 .PHONY: all deps module userspace selftests ksrc lint check demo clean install \
 	lib hosttests install-module install-lib compat benchprogs bench deb check-packages \
@@ -88,6 +90,11 @@ $(B)/selftests/pmemflush_register.%: selftests/pmemflush_register.c selftests/*.
 	@mkdir -p $(dir $@)
 	$(SELFTEST_CC) -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< -lkmod \
 		-lpthread
+
+$(B)/selftests/pmemflush_uring_test: selftests/pmemflush_uring_test.c \
+		selftests/*.h include/uapi/linux/pmemflush.h
+	@mkdir -p $(dir $@)
+	$(SELFTEST_CC) -o $@ $< -lkmod -lpthread -luring
 
 $(B)/selftests/%_m32_test: selftests/%_test.c selftests/*.h \
 		include/uapi/linux/pmemflush.h

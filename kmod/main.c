@@ -331,6 +331,7 @@ static const struct file_operations pmf_fops = {
 	.unlocked_ioctl	= pmemflush_char_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.show_fdinfo	= pmf_show_fdinfo,
+	.uring_cmd	= pmf_uring_cmd,
 	.llseek		= noop_llseek,
 };
 
@@ -349,8 +350,14 @@ static int __init pmf_init(void)
 	rc = pmf_devdax_init();
 	if (rc)
 		return rc;
+	rc = pmf_region_init();
+	if (rc) {
+		pmf_devdax_exit();
+		return rc;
+	}
 	rc = misc_register(&pmf_misc);
 	if (rc) {
+		pmf_region_exit();
 		pmf_devdax_exit();
 		return rc;
 	}

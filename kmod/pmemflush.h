@@ -9,7 +9,9 @@
  *   register.c REGISTER and UNREGISTER: ids
  *   target.c   resolution of a file to its region, per kind; liveness
  *   devdax.c   device-dax files: their dax_device, region and size
- *   region.c   region objects (identity, facts), group commit
+ *   region.c   region objects (identity, facts), group commit, and the
+ *              worker that runs it for io_uring commands
+ *   uring.c    FLUSH as an io_uring command
  *   kapi.c     the in-kernel API (include/linux/pmemflush.h)
  *   debugfs.c  test knobs and counters, off the production path
  *
@@ -28,6 +30,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 struct block_device;
@@ -35,6 +38,7 @@ struct dax_device;
 struct file;
 struct gendisk;
 struct inode;
+struct io_uring_cmd;
 struct nd_region;
 struct seq_file;
 
@@ -69,6 +73,14 @@ struct pmf_region {
 	u64 completed;
 	u64 ok;		/* the last flush that succeeded */
 	int err;	/* what the last failed one returned */
+	/*
+	 * io_uring commands waiting for a device flush, and the one work
+	 * item that runs flushes for them (region.c); while queued or
+	 * running, the work holds a reference on the object
+	 */
+	struct list_head ucmds;
+	struct work_struct work;
+	bool work_queued;
 };
 
 /*
@@ -140,6 +152,23 @@ struct pmf_cmd_target {
 	struct file *file;		/* by fd */
 };
 
+/*
+ * An io_uring FLUSH waiting on its region's @ucmds (uring.c queues it,
+ * region.c's worker completes it). @queued: on @ucmds; @flushing: its
+ * target is the one a running flush entered, so it stays until that ends.
+ */
+struct pmf_ucmd {
+	struct list_head node;
+	struct io_uring_cmd *ioucmd;
+	struct pmf_region *region;
+	u64 need;
+	u64 seq;
+	int rc;
+	bool queued;
+	bool flushing;
+	struct pmf_cmd_target ct;
+};
+
 /* main.c */
 int pmf_copy_in(void *karg, size_t ksize, size_t min, void __user *argp,
 		u32 *usize);
@@ -169,6 +198,8 @@ bool pmf_xfs_still_data(struct pmf_resolved *res);
 int pmf_live_enter(const struct pmf_resolved *res, int *cookie);
 void pmf_live_exit(const struct pmf_resolved *res, int cookie);
 u64 pmf_target_size(const struct pmf_resolved *res, struct file *file);
+int pmf_flush_check(struct pmf_resolved *res, struct file *file,
+		    u64 offset, u64 length);
 int pmf_do_flush(struct pmf_resolved *res, struct file *file,
 		 u64 offset, u64 length, u64 *seq);
 int pmf_flush_barriers(const struct pmf_resolved *res, u64 offset,
@@ -191,8 +222,15 @@ int pmf_region_watch(void);
 void pmf_region_put(struct pmf_region *r);
 int pmf_region_flush(struct pmf_region *r, const struct pmf_resolved *res,
 		     u64 *seq);
+void pmf_region_queue(struct pmf_region *r, struct pmf_ucmd *u);
+bool pmf_region_unqueue(struct pmf_region *r, struct pmf_ucmd *u);
 void pmf_regions_show(struct seq_file *m);
+int pmf_region_init(void);
 void pmf_region_exit(void);
+
+/* uring.c */
+int pmf_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
+void pmf_ucmds_complete(struct list_head *done);
 
 /* kapi.c */
 struct pmemflush_target *pmf_target_new(struct file *file, gfp_t gfp);

@@ -30,6 +30,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
+#include <linux/workqueue.h>
 #include <uapi/linux/pmemflush.h>
 
 #include "pmemflush.h"
@@ -81,6 +82,8 @@ int pmf_region_watch(void)
 	return rc;
 }
 
+static void pmf_region_work(struct work_struct *work);
+
 struct pmf_region *pmf_region_alloc(void)
 {
 	struct pmf_region *r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
@@ -91,6 +94,8 @@ struct pmf_region *pmf_region_alloc(void)
 	INIT_LIST_HEAD(&r->node);
 	spin_lock_init(&r->lock);
 	init_waitqueue_head(&r->wait);
+	INIT_LIST_HEAD(&r->ucmds);
+	INIT_WORK(&r->work, pmf_region_work);
 	return r;
 }
 
@@ -337,6 +342,137 @@ int pmf_region_flush(struct pmf_region *r, const struct pmf_resolved *res,
 	return rc;
 }
 
+/*
+ * The io_uring side of the group commit. Commands that need a device flush
+ * wait on their region's @ucmds, not in a thread each: one work item per
+ * region (on pmf_wq, queued by pmf_region_queue()) runs flushes for all of
+ * them, numbered as pmf_region_flush()'s callers number theirs, so ioctls
+ * and commands share flushes both ways. So one kworker per region with
+ * commands pending does the waiting, whatever their number: it sleeps only
+ * while an ioctl's flush runs (uninterruptibly: it has no signals to take,
+ * and the wait is one device flush) or in nvdimm_flush() itself.
+ */
+static struct workqueue_struct *pmf_wq;
+
+/* move the commands a completed flush served onto @done */
+static void pmf_region_served(struct pmf_region *r, struct list_head *done)
+{
+	struct pmf_ucmd *u, *next;
+
+	lockdep_assert_held(&r->lock);
+	/* not sorted by @need: a flush that never ran gives its number back */
+	list_for_each_entry_safe(u, next, &r->ucmds, node) {
+		if (u->need > r->completed)
+			continue;
+		u->rc = r->ok >= u->need ? 0 : r->err;
+		u->seq = r->ok >= u->need ? r->ok : 0;
+		u->queued = false;
+		list_move_tail(&u->node, done);
+	}
+}
+
+static void pmf_region_work(struct work_struct *work)
+{
+	struct pmf_region *r = container_of(work, struct pmf_region, work);
+	struct pmf_ucmd *u;
+	LIST_HEAD(done);
+	u64 mine;
+	bool ran;
+	int rc;
+
+	spin_lock(&r->lock);
+	for (;;) {
+		pmf_region_served(r, &done);
+		if (!list_empty(&done)) {
+			spin_unlock(&r->lock);
+			pmf_ucmds_complete(&done);
+			spin_lock(&r->lock);
+			continue;
+		}
+		if (list_empty(&r->ucmds))
+			break;
+		if (r->busy) {
+			/* an ioctl's flush; it may serve some */
+			spin_unlock(&r->lock);
+			wait_event(r->wait, !READ_ONCE(r->busy));
+			spin_lock(&r->lock);
+			continue;
+		}
+		/* one flush for every command pending now, in the first's liveness */
+		u = list_first_entry(&r->ucmds, struct pmf_ucmd, node);
+		u->flushing = true;
+		r->busy = true;
+		mine = ++r->issued;
+		spin_unlock(&r->lock);
+		rc = pmf_region_flush_one(r, u->ct.res, &ran);
+		spin_lock(&r->lock);
+		r->busy = false;
+		u->flushing = false;
+		if (!ran) {
+			/* @u's target is gone: it alone fails, the next may run */
+			r->issued--;
+			wake_up_all(&r->wait);
+			u->rc = rc;
+			u->seq = 0;
+			u->queued = false;
+			list_move_tail(&u->node, &done);
+			continue;
+		}
+		r->completed = mine;
+		if (rc < 0)
+			r->err = rc;
+		else
+			r->ok = mine;
+		if (wq_has_sleeper(&r->wait))
+			wake_up_all(&r->wait);
+	}
+	r->work_queued = false;
+	spin_unlock(&r->lock);
+	pmf_region_put(r);
+}
+
+/**
+ * pmf_region_queue() - queue an io_uring command for @r's next device flush
+ * @r: a region with a device flush
+ * @u: the command; its target was live when it was issued
+ *
+ * It needs flush @issued + 1 as seen now, or a later one, as a
+ * pmf_region_flush() caller would; pmf_ucmds_complete() gets it once served.
+ */
+void pmf_region_queue(struct pmf_region *r, struct pmf_ucmd *u)
+{
+	bool start = false;
+
+	spin_lock(&r->lock);
+	u->need = r->issued + 1;
+	u->queued = true;
+	list_add_tail(&u->node, &r->ucmds);
+	if (!r->work_queued) {
+		r->work_queued = true;
+		kref_get(&r->kref);
+		start = true;
+	}
+	spin_unlock(&r->lock);
+	/* not pending: the last run cleared @work_queued before it ended */
+	if (start)
+		queue_work(pmf_wq, &r->work);
+}
+
+/* take @u off @r's queue unless a flush is under way for it; true if taken */
+bool pmf_region_unqueue(struct pmf_region *r, struct pmf_ucmd *u)
+{
+	bool taken;
+
+	spin_lock(&r->lock);
+	taken = u->queued && !u->flushing;
+	if (taken) {
+		list_del_init(&u->node);
+		u->queued = false;
+	}
+	spin_unlock(&r->lock);
+	return taken;
+}
+
 /* debugfs "regions": each region in use and its group-commit counters */
 void pmf_regions_show(struct seq_file *m)
 {
@@ -352,8 +488,21 @@ void pmf_regions_show(struct seq_file *m)
 	spin_unlock(&pmf_regions_lock);
 }
 
+int pmf_region_init(void)
+{
+	/* unbound: a flush may sleep for milliseconds (virtio-pmem) */
+	pmf_wq = alloc_workqueue("pmemflush_uring", WQ_UNBOUND, 0);
+	return pmf_wq ? 0 : -ENOMEM;
+}
+
 void pmf_region_exit(void)
 {
+	/*
+	 * No command is pending: each holds its ring's request, which holds
+	 * the /dev/pmemflush file and so this module. A work item may still
+	 * be on its way out after completing the last one.
+	 */
+	destroy_workqueue(pmf_wq);
 	if (pmf_watched_bus)
 		bus_unregister_notifier(pmf_watched_bus, &pmf_region_nb);
 	/* targets went with their files and drivers' references: none left */

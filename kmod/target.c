@@ -333,9 +333,9 @@ static int pmf_range_check(const struct pmf_resolved *res, struct file *file,
 	return end > pmf_target_size(res, file) ? -ERANGE : 0;
 }
 
-/* range check, realtime check, group-committed region flush */
-int pmf_do_flush(struct pmf_resolved *res, struct file *file,
-		 u64 offset, u64 length, u64 *seq)
+/* what a FLUSH checks before its device flush: range, realtime */
+int pmf_flush_check(struct pmf_resolved *res, struct file *file,
+		    u64 offset, u64 length)
 {
 	int rc = pmf_range_check(res, file, offset, length);
 
@@ -344,7 +344,16 @@ int pmf_do_flush(struct pmf_resolved *res, struct file *file,
 	/* the owner may have made the empty file realtime since REGISTER */
 	if (res->xfs && res->file && !pmf_xfs_still_data(res))
 		return -EOPNOTSUPP;
-	return pmf_region_flush(res->region, res, seq);
+	return 0;
+}
+
+/* the checks, then the group-committed region flush */
+int pmf_do_flush(struct pmf_resolved *res, struct file *file,
+		 u64 offset, u64 length, u64 *seq)
+{
+	int rc = pmf_flush_check(res, file, offset, length);
+
+	return rc ?: pmf_region_flush(res->region, res, seq);
 }
 
 /*

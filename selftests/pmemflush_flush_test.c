@@ -535,32 +535,6 @@ static void race_step(struct race *r, const char *step)
 	r->step = step;
 }
 
-/* the state and kernel stack of the task at /proc path @dir, as comments */
-static void dump_stack_of(const char *dir)
-{
-	char path[PATH_MAX], line[256], comm[64] = "?", state[64] = "?";
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/comm", dir);
-	pmf_read_line(path, comm, sizeof(comm));
-	snprintf(path, sizeof(path), "%s/status", dir);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "State:", 6)) {
-			snprintf(state, sizeof(state), "%.60s", line + 7);
-			state[strcspn(state, "\n")] = '\0';
-		}
-	if (f)
-		fclose(f);
-	printf("# %s (%s) %s\n", dir, comm, state);
-	snprintf(path, sizeof(path), "%s/stack", dir);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		printf("#   %s", line);
-	if (f)
-		fclose(f);
-}
-
 /*
  * A step of the main loop that takes 60 s (times the calibration) is a
  * stall, not a slow machine: say where, with the kernel stacks of this
@@ -589,7 +563,7 @@ static void *race_watchdog(void *arg)
 			if (d->d_name[0] == '.')
 				continue;
 			snprintf(dir, sizeof(dir), "/proc/self/task/%s", d->d_name);
-			dump_stack_of(dir);
+			pmf_dump_task(dir);
 		}
 		if (proc)
 			closedir(proc);
@@ -606,7 +580,7 @@ static void *race_watchdog(void *arg)
 			if (!c || c[1] != ' ' || c[2] != 'D')
 				continue;
 			snprintf(dir, sizeof(dir), "/proc/%s", d->d_name);
-			dump_stack_of(dir);
+			pmf_dump_task(dir);
 		}
 		if (proc)
 			closedir(proc);

@@ -544,6 +544,32 @@ static inline int pmf_teardown_restore(const char *node)
 	return -1;
 }
 
+/* the state and kernel stack of the task at /proc path @dir, as comments */
+static inline void pmf_dump_task(const char *dir)
+{
+	char path[PATH_MAX], line[256], comm[64] = "?", state[64] = "?";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/comm", dir);
+	pmf_read_line(path, comm, sizeof(comm));
+	snprintf(path, sizeof(path), "%s/status", dir);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "State:", 6)) {
+			snprintf(state, sizeof(state), "%.60s", line + 7);
+			state[strcspn(state, "\n")] = '\0';
+		}
+	if (f)
+		fclose(f);
+	printf("# %s (%s) %s\n", dir, comm, state);
+	snprintf(path, sizeof(path), "%s/stack", dir);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		printf("#   %s", line);
+	if (f)
+		fclose(f);
+}
+
 /*
  * Kernel reports: the /dev/kmsg records that tools/vm/judge.sh fails a boot
  * for. Open with pmf_kmsg_open() before the work, count with

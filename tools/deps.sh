@@ -15,6 +15,8 @@ pkgs=(
 	libkmod-dev libpmem2-dev
 	# pmemflush(1)'s JSON output (the runtime libjson-c5 comes with it)
 	libjson-c-dev
+	# the io_uring selftest (FLUSH as a uring command)
+	liburing-dev
 	sparse cppcheck python3 gnuplot-nox
 	debhelper dh-dkms dkms dpkg-dev lintian
 	# the ioctl selftests built with -m32 (compat_ioctl), and their libkmod

@@ -175,6 +175,48 @@ struct pmemflush_flush {
 #define PMEMFLUSH_FLUSH_VER0 _IOC(_IOC_READ | _IOC_WRITE, PMEMFLUSH_TYPE, \
 				  PMEMFLUSH_CMD_FLUSH, PMEMFLUSH_FLUSH_SIZE_VER0)
 
+/**
+ * DOC: Deep flush through io_uring
+ *
+ * /dev/pmemflush takes FLUSH as an io_uring command: IORING_OP_URING_CMD on
+ * an fd of /dev/pmemflush (or its registered file, IOSQE_FIXED_FILE),
+ * @cmd_op PMEMFLUSH_URING_CMD_FLUSH, and in the SQE's command area
+ * (sqe->cmd) a struct pmemflush_flush as for the ioctl: @size, @flags, @fd
+ * or @id, @offset, @length, read once at submission. The command area of a
+ * 64-byte SQE is 16 bytes, too small for the struct, so the ring must be set
+ * up with IORING_SETUP_SQE128 (80 bytes); from a ring without it the command
+ * completes with EMSGSIZE. @size may be up to 80, with the tail past the
+ * kernel's struct zero (else E2BIG). Ids are those of the /dev/pmemflush
+ * file the SQE names; an @fd is looked up in the submitting task's file
+ * table when the command is issued, as an ioctl's.
+ *
+ * The CQE's @res is 0 or the ioctl's negative errno, the same table, plus:
+ * EMSGSIZE (a 64-byte SQE), ENOTTY (another @cmd_op), EOPNOTSUPP (an
+ * IORING_SETUP_IOPOLL ring) and, on kernels that let io_uring cancel a
+ * command (6.7 and later), ECANCELED for a command still waiting when its
+ * ring or task went away. The outputs of the struct are not written back;
+ * a ring set up with IORING_SETUP_CQE32 gets @flush_seq in the CQE's first
+ * extra word (big_cqe[0]), 0 when the region has no device flush.
+ *
+ * A region without a device flush completes the command when it is issued,
+ * barriers only. On a region with one (flush hints, virtio-pmem) the command
+ * is queued and completes later, without blocking the submitter: the same
+ * group commit as the ioctl serves both, so a command completes once a
+ * device flush that started after its submission has completed, shared with
+ * every command and ioctl pending on the region at that time. A target
+ * disabled while its command waits completes it with ENXIO.
+ *
+ * Ordering: the device flush may run on another CPU, in the kernel's worker
+ * or io_uring's SQPOLL thread, so the caller writes its range back
+ * (CLWB/CLFLUSHOPT) and fences (SFENCE) before it publishes the SQE. On x86
+ * that is enough: SFENCE completes the write-backs before any later store,
+ * among them the store of the SQ tail that makes the SQE visible to the
+ * kernel, so every flush that reads the SQE starts after the lines reached
+ * the memory controller.
+ */
+#define PMEMFLUSH_URING_CMD_FLUSH _IOWR(PMEMFLUSH_TYPE, 0x80, \
+					struct pmemflush_flush)
+
 /* pmemflush_query.persistence_domain, as the region's sysfs attribute says */
 enum pmemflush_persistence_domain {
 	PMEMFLUSH_PERSIST_UNKNOWN = 0,
