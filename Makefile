@@ -46,8 +46,8 @@ SELFTESTS += pmemflush_fault-injection.qemu
 SELFTESTS += pmemflush_identity.qemu pmemflush_context.qemu
 # kernel bugs the suite found, on the sanitizer kernel that carries the fixes
 SELFTESTS += pmemflush_kernel_fixes.qemu
-# FLUSH as an io_uring command (liburing)
-SELFTESTS += pmemflush_uring_test
+# FLUSH as an io_uring command (liburing), and from a 32-bit program
+SELFTESTS += pmemflush_uring_test pmemflush_uring_m32_test
 
 .PHONY: all deps module userspace selftests ksrc lint check demo clean install \
 	lib hosttests install-module install-lib compat benchprogs bench deb check-packages \
@@ -95,6 +95,11 @@ $(B)/selftests/pmemflush_uring_test: selftests/pmemflush_uring_test.c \
 		selftests/*.h include/uapi/linux/pmemflush.h
 	@mkdir -p $(dir $@)
 	$(SELFTEST_CC) -o $@ $< -lkmod -lpthread -luring
+
+$(B)/selftests/pmemflush_uring_m32_test: selftests/pmemflush_uring_test.c \
+		selftests/*.h include/uapi/linux/pmemflush.h
+	@mkdir -p $(dir $@)
+	$(SELFTEST_CC) -m32 -o $@ $< -lkmod -lpthread -luring
 
 $(B)/selftests/%_m32_test: selftests/%_test.c selftests/*.h \
 		include/uapi/linux/pmemflush.h

@@ -19,6 +19,7 @@
  *                   returns, the module's reference count comes back, the
  *                   next ring works
  *   module_pinned_by_ring  a ring's registered /dev/pmemflush pins the module
+ *   fuzz            20,000 random commands: every res documented, log clean
  *   teardown_in_flight  device_dax unbound while commands wait: 0 or ENXIO
  */
 #include <dirent.h>
@@ -491,6 +492,143 @@ TEST(module_pinned_by_ring)
 	close(fd);
 	kmod_module_unref(mod);
 	kmod_unref(kctx);
+}
+
+/*
+ * Random commands: half valid-looking structs (every size up to 81, flags,
+ * fds of every kind, ids live and not, ranges near the ends and past
+ * them), half random bytes, a random cmd_op one time in eight, submitted
+ * 32 at a time. Every CQE's res must be in the uapi's list for io_uring,
+ * the kernel log must stay clean, and a flush must still work after.
+ */
+static __u64 xorshift(__u64 *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static bool documented(int res)
+{
+	static const int ok[] = {
+		0, -EFAULT, -EINVAL, -E2BIG, -ENOTTY, -EBADF, -ENOENT,
+		-ENODEV, -EOPNOTSUPP, -ENXIO, -EOVERFLOW, -ERANGE, -ENOMEM,
+		-EIO, -EMSGSIZE, -ECANCELED,
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (res == ok[i])
+			return true;
+	return false;
+}
+
+TEST(fuzz)
+{
+	int dev, kmsg, lost, i, j, n, res, bad = 0, pipefd[2], pool[9];
+	__u64 rng = 0x9e3779b97f4a7c15ULL ^ (__u64)getpid();
+	long ncmd = 20000, counts[4] = { 0 };
+	__u8 area[AREA + 8];
+	struct pmemflush_flush f;
+	struct io_uring ring;
+	long long id;
+	__u32 ids[4];
+	__u64 size;
+
+	dev = open(PMEMFLUSH_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dev);
+	pool[0] = open_devdax("PMF_NFIT_DEVDAX", O_RDWR);
+	if (pool[0] < 0)
+		pool[0] = open_devdax("PMF_HINTS_DEVDAX", O_RDWR);
+	ASSERT_LE(0, pool[0]);
+	pool[1] = open_devdax("PMF_VIRTIO_DEVDAX", O_RDWR);
+	pool[2] = open(pmf_devdax_path(), O_RDONLY | O_CLOEXEC);
+	pool[3] = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
+	pool[4] = pipefd[1];
+	pool[5] = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pool[6] = dev;
+	pool[7] = -1;
+	pool[8] = 900;		/* never open */
+	{
+		struct pmemflush_query q;
+
+		ASSERT_EQ(0, pmf_query(dev, pool[0], &q));
+		size = q.target_size;
+	}
+	for (i = 0; i < 4; i++) {
+		id = pmf_register(dev, pool[i < 2 && pool[1] >= 0 ? i : 0]);
+		ASSERT_LE(0, id);
+		ids[i] = (__u32)id;
+	}
+	/* one id dropped: ENOENT from now on */
+	ASSERT_EQ(0, pmf_unregister(dev, ids[3]));
+	ASSERT_EQ(0, ring_init(&ring, 32, IORING_SETUP_SQE128 | IORING_SETUP_CQE32));
+	kmsg = pmf_kmsg_open();
+	ASSERT_LE(0, kmsg);
+
+	for (n = 0; n < ncmd; n += 32) {
+		for (j = 0; j < 32; j++) {
+			__u64 r = xorshift(&rng);
+			__u32 op = PMEMFLUSH_URING_CMD_FLUSH;
+
+			for (i = 0; i < (int)sizeof(area); i += 8) {
+				__u64 w = xorshift(&rng);
+
+				memcpy(area + i, &w, 8);
+			}
+			if (r & 1) {
+				memset(&f, 0, sizeof(f));
+				f.size = (r >> 8) % 4 == 0 ? (__u32)((r >> 16) % 82) :
+					 (r >> 8) % 4 == 1 ? PMEMFLUSH_FLUSH_SIZE_VER0 :
+					 (r >> 8) % 4 == 2 ? AREA : sizeof(f);
+				f.flags = (r >> 20) % 3 == 0 ? PMEMFLUSH_BY_ID :
+					  (r >> 20) % 3 == 1 ? 0 : (__u32)(r >> 32);
+				if (f.flags & PMEMFLUSH_BY_ID)
+					f.id = (r >> 24) % 5 < 4 ? ids[(r >> 24) % 4] :
+					       (__u32)(r >> 40);
+				else
+					f.fd = pool[(r >> 24) % 9];
+				f.offset = (r >> 28) % 3 == 0 ? 0 :
+					   (r >> 28) % 3 == 1 ? size - ((r >> 30) % 8192) :
+					   xorshift(&rng);
+				f.length = (r >> 32) % 3 == 0 ? 4096 :
+					   (r >> 32) % 3 == 1 ? (r >> 34) % 8192 :
+					   xorshift(&rng);
+				if ((r >> 36) % 4)
+					memset(area, 0, sizeof(area));
+				memcpy(area, &f, sizeof(f));
+			}
+			if ((r >> 44) % 8 == 0)
+				op = (__u32)(r >> 48) * 0x10001u;
+			prep(&ring, dev, area, AREA, op, j);
+		}
+		ASSERT_EQ(32, io_uring_submit(&ring));
+		for (j = 0; j < 32; j++) {
+			res = reap(&ring, NULL, NULL);
+			counts[res == 0 ? 0 : res == -ENOTTY ? 1 :
+			       res == -EINVAL || res == -E2BIG ? 2 : 3]++;
+			if (!documented(res) && bad++ < 10)
+				TH_LOG("undocumented res %d (%s)", res,
+				       strerror(-res));
+		}
+	}
+	TH_LOG("%ld commands: %ld ok, %ld ENOTTY, %ld EINVAL/E2BIG, %ld other errors",
+	       ncmd, counts[0], counts[1], counts[2], counts[3]);
+	EXPECT_EQ(0, bad);
+	EXPECT_LT(0, counts[0]);
+	EXPECT_LT(0, counts[3]);
+	EXPECT_EQ(0, pmf_kmsg_scan(kmsg, &lost));
+	close(kmsg);
+	f = by_id(ids[0], 0, 4096);
+	EXPECT_EQ(0, one(&ring, dev, &f, sizeof(f), PMEMFLUSH_URING_CMD_FLUSH, NULL));
+	io_uring_queue_exit(&ring);
+	for (i = 0; i < 6; i++)
+		if (pool[i] >= 0)
+			close(pool[i]);
+	close(pipefd[0]);
+	close(dev);
 }
 
 #define DAX_DRV		"/sys/bus/dax/drivers/device_dax"

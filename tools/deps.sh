@@ -19,8 +19,9 @@ pkgs=(
 	liburing-dev
 	sparse cppcheck python3 gnuplot-nox
 	debhelper dh-dkms dkms dpkg-dev lintian
-	# the ioctl selftests built with -m32 (compat_ioctl), and their libkmod
-	gcc-multilib libkmod-dev:i386
+	# the ioctl selftests built with -m32 (compat_ioctl), and their libkmod;
+	# the io_uring selftest's liburing, for its -m32 build
+	gcc-multilib libkmod-dev:i386 liburing-dev:i386
 )
 
 missing=()
