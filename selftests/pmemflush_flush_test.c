@@ -796,6 +796,7 @@ static void teardown_in_window(struct __test_metadata *_metadata, int dev,
 			       const char *drv, const char *victim)
 {
 	struct window w = { .dev = dev };
+	char delay[32];
 	pthread_t t;
 	long long id;
 	int fd, i;
@@ -807,7 +808,12 @@ static void teardown_in_window(struct __test_metadata *_metadata, int dev,
 	ASSERT_LT(0, id);
 	w.id = id;
 	ASSERT_EQ(0, pmf_read_ll(PMF_DEBUGFS "/in_window"));
-	ASSERT_EQ(0, pmf_write_file(PMF_DEBUGFS "/flush_delay_us", "200000",
+	/*
+	 * 200 ms times the calibration: a fixed 200 ms passed unseen by the
+	 * 1 ms poll below on the sanitizer kernel under stress-ng
+	 */
+	snprintf(delay, sizeof(delay), "%d", 200000 * pmf_timeout_scale());
+	ASSERT_EQ(0, pmf_write_file(PMF_DEBUGFS "/flush_delay_us", delay,
 				    O_TRUNC));
 	ASSERT_EQ(0, pthread_create(&t, NULL, window_flusher, &w));
 	for (i = 0; i < 2000 * pmf_timeout_scale() &&
