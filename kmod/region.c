@@ -266,6 +266,32 @@ static int pmf_region_flush_one(struct pmf_region *r,
 	return rc < 0 ? rc : 0;
 }
 
+/*
+ * Under @r->lock, after device flush @mine, which the caller numbered and
+ * ran (or, !@ran, could not run: its target is gone, and the next caller
+ * may take the number). Shared by the ioctl's callers and the io_uring
+ * worker, so both number and complete flushes alike.
+ */
+static void pmf_region_flush_end(struct pmf_region *r, u64 mine, int rc,
+				 bool ran)
+{
+	lockdep_assert_held(&r->lock);
+	r->busy = false;
+	if (!ran) {
+		r->issued--;
+		wake_up_all(&r->wait);
+		return;
+	}
+	r->completed = mine;
+	if (rc < 0)
+		r->err = rc;
+	else
+		r->ok = mine;
+	/* waiters queue without @lock: wq_has_sleeper() orders */
+	if (wq_has_sleeper(&r->wait))
+		wake_up_all(&r->wait);
+}
+
 /**
  * pmf_region_flush() - group-committed device flush of a target's region
  * @r: the region object of @res
@@ -310,22 +336,11 @@ int pmf_region_flush(struct pmf_region *r, const struct pmf_resolved *res,
 			spin_unlock(&r->lock);
 			rc = pmf_region_flush_one(r, res, &ran);
 			spin_lock(&r->lock);
-			r->busy = false;
+			pmf_region_flush_end(r, mine, rc, ran);
 			if (!ran) {
-				/* no flush numbered @mine ran: the next may */
-				r->issued--;
-				wake_up_all(&r->wait);
 				spin_unlock(&r->lock);
 				return rc;
 			}
-			r->completed = mine;
-			if (rc < 0)
-				r->err = rc;
-			else
-				r->ok = mine;
-			/* waiters queue without @lock: wq_has_sleeper() orders */
-			if (wq_has_sleeper(&r->wait))
-				wake_up_all(&r->wait);
 			continue;
 		}
 		spin_unlock(&r->lock);
@@ -406,25 +421,15 @@ static void pmf_region_work(struct work_struct *work)
 		spin_unlock(&r->lock);
 		rc = pmf_region_flush_one(r, u->ct.res, &ran);
 		spin_lock(&r->lock);
-		r->busy = false;
+		pmf_region_flush_end(r, mine, rc, ran);
 		u->flushing = false;
 		if (!ran) {
-			/* @u's target is gone: it alone fails, the next may run */
-			r->issued--;
-			wake_up_all(&r->wait);
+			/* @u's target is gone: it alone fails */
 			u->rc = rc;
 			u->seq = 0;
 			u->queued = false;
 			list_move_tail(&u->node, &done);
-			continue;
 		}
-		r->completed = mine;
-		if (rc < 0)
-			r->err = rc;
-		else
-			r->ok = mine;
-		if (wq_has_sleeper(&r->wait))
-			wake_up_all(&r->wait);
 	}
 	r->work_queued = false;
 	spin_unlock(&r->lock);

@@ -123,6 +123,17 @@ static int reap(struct io_uring *ring, __u64 *data, __u64 *seq)
 	return res;
 }
 
+/* one command through /dev/pmemflush registered as fixed file 0 */
+static int one_fixed(struct io_uring *ring, const struct pmemflush_flush *f)
+{
+	io_uring_sqe_set_flags(prep(ring, 0, f, sizeof(*f),
+				    PMEMFLUSH_URING_CMD_FLUSH, 1),
+			       IOSQE_FIXED_FILE);
+	if (io_uring_submit(ring) != 1)
+		return -2000;
+	return reap(ring, NULL, NULL);
+}
+
 /* one command, submitted and reaped: its res */
 static int one(struct io_uring *ring, int dev, const void *f, size_t size,
 	       __u32 cmd_op, __u64 *seq)
@@ -279,11 +290,7 @@ TEST(barriers)
 	/* /dev/pmemflush as a registered file (IOSQE_FIXED_FILE) */
 	ASSERT_EQ(0, io_uring_register_files(&ring, &dev, 1));
 	f = by_id((__u32)id, 0, 4096);
-	io_uring_sqe_set_flags(prep(&ring, 0, &f, sizeof(f),
-				    PMEMFLUSH_URING_CMD_FLUSH, 1),
-			       IOSQE_FIXED_FILE);
-	ASSERT_EQ(1, io_uring_submit(&ring));
-	EXPECT_EQ(0, reap(&ring, NULL, NULL));
+	EXPECT_EQ(0, one_fixed(&ring, &f));
 	io_uring_queue_exit(&ring);
 	close(fd);
 	close(dev);
@@ -483,11 +490,7 @@ TEST(module_pinned_by_ring)
 	EXPECT_EQ(-EWOULDBLOCK, kmod_module_remove_module(mod, 0));
 	EXPECT_TRUE(pmf_module_live(mod));
 	f = by_fd(fd, 0, 4096);
-	io_uring_sqe_set_flags(prep(&ring, 0, &f, sizeof(f),
-				    PMEMFLUSH_URING_CMD_FLUSH, 1),
-			       IOSQE_FIXED_FILE);
-	ASSERT_EQ(1, io_uring_submit(&ring));
-	EXPECT_EQ(0, reap(&ring, NULL, NULL));
+	EXPECT_EQ(0, one_fixed(&ring, &f));
 	io_uring_queue_exit(&ring);
 	close(fd);
 	kmod_module_unref(mod);
