@@ -6,6 +6,7 @@
 #ifndef PMEMFLUSH_TEST_H
 #define PMEMFLUSH_TEST_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libkmod.h>
@@ -381,6 +382,7 @@ static inline void pmf_scale_timeouts(void)
 	int main(int argc, char **argv) \
 	{ \
 		pmf_scale_timeouts(); \
+		pmf_probe_share(); \
 		return test_harness_run(argc, argv); \
 	}
 #endif
@@ -390,6 +392,14 @@ static inline void pmf_scale_timeouts(void)
  * in a private tracefs instance filtered on our pid. guest-tests.sh turns
  * off comm recording, which would otherwise hook sched_switch (live-patch
  * __schedule()) at every enable and disable.
+ *
+ * Making an instance creates a directory for every trace event of the
+ * kernel, and removing it deletes them again: on the sanitizer kernel
+ * under TCG that cost about 4 s per probe, most of pmemflush_targets'
+ * 305 s there. So a harness program (TEST_HARNESS_MAIN below) makes one
+ * instance per event and reuses it in every test it forks: each start sets
+ * the filter to the test's pid and empties the buffer, each stop disables
+ * the event, and the program's exit removes the instances.
  */
 #define PMF_TRACEFS "/sys/kernel/tracing"
 
@@ -397,6 +407,9 @@ struct pmf_probe {
 	char inst[128];
 	char event[64];
 };
+
+/* the harness's main process, whose instances its tests reuse, or 0 */
+static pid_t pmf_probe_owner;
 
 static inline int pmf_write_file(const char *path, const char *s, int flags)
 {
@@ -410,6 +423,46 @@ static inline int pmf_write_file(const char *path, const char *s, int flags)
 	return n == (ssize_t)strlen(s) ? 0 : -1;
 }
 
+static inline void pmf_probe_remove(const char *inst, const char *event)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/events/kprobes/%s/enable", inst, event);
+	pmf_write_file(path, "0", O_TRUNC);
+	rmdir(inst);
+}
+
+/* atexit() of the owner: remove the instances its tests left for reuse */
+static inline void pmf_probe_cleanup(void)
+{
+	char prefix[32], inst[256], event[80];
+	struct dirent *d;
+	DIR *dir;
+
+	if (!pmf_probe_owner || getpid() != pmf_probe_owner)
+		return;
+	dir = opendir(PMF_TRACEFS "/instances");
+	if (!dir)
+		return;
+	snprintf(prefix, sizeof(prefix), "pmf%d_", (int)pmf_probe_owner);
+	while ((d = readdir(dir))) {
+		if (strncmp(d->d_name, prefix, strlen(prefix)))
+			continue;
+		snprintf(inst, sizeof(inst), PMF_TRACEFS "/instances/%.100s",
+			 d->d_name);
+		snprintf(event, sizeof(event), "pmf_%.64s",
+			 d->d_name + strlen(prefix));
+		pmf_probe_remove(inst, event);
+	}
+	closedir(dir);
+}
+
+static inline void pmf_probe_share(void)
+{
+	pmf_probe_owner = getpid();
+	atexit(pmf_probe_cleanup);
+}
+
 /*
  * A kprobe on @func, counting calls by this process. A function of a module
  * is named "MOD:func": only that form is armed again when the module is
@@ -418,6 +471,7 @@ static inline int pmf_write_file(const char *path, const char *s, int flags)
 static inline int pmf_probe_start(struct pmf_probe *p, const char *func)
 {
 	char path[256], buf[128], *c;
+	pid_t inst_pid = pmf_probe_owner ? pmf_probe_owner : getpid();
 
 	snprintf(p->event, sizeof(p->event), "pmf_%s", func);
 	c = strchr(p->event, ':');
@@ -429,12 +483,16 @@ static inline int pmf_probe_start(struct pmf_probe *p, const char *func)
 	    errno != EEXIST && errno != EBUSY)
 		return -1;
 	snprintf(p->inst, sizeof(p->inst), PMF_TRACEFS "/instances/pmf%d_%s",
-		 getpid(), p->event + 4);
-	if (mkdir(p->inst, 0700))
+		 (int)inst_pid, p->event + 4);
+	if (mkdir(p->inst, 0700) && !(errno == EEXIST && pmf_probe_owner))
 		return -1;
 	snprintf(path, sizeof(path), "%s/events/kprobes/%s/filter", p->inst, p->event);
 	snprintf(buf, sizeof(buf), "common_pid == %d", getpid());
 	if (pmf_write_file(path, buf, O_TRUNC))
+		return -1;
+	/* what an earlier test of the owner recorded there */
+	snprintf(path, sizeof(path), "%s/trace", p->inst);
+	if (pmf_write_file(path, "", O_TRUNC))
 		return -1;
 	snprintf(path, sizeof(path), "%s/events/kprobes/%s/enable", p->inst, p->event);
 	return pmf_write_file(path, "1", O_TRUNC);
@@ -466,9 +524,12 @@ static inline void pmf_probe_stop(struct pmf_probe *p)
 {
 	char path[256];
 
+	if (!pmf_probe_owner) {
+		pmf_probe_remove(p->inst, p->event);
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/events/kprobes/%s/enable", p->inst, p->event);
 	pmf_write_file(path, "0", O_TRUNC);
-	rmdir(p->inst);
 }
 
 /*
