@@ -34,12 +34,14 @@ json_field() {
 }
 
 make_ns() {	# region mode -> chardev or blockdev name
-	local ns out
+	local ns out t0=$SECONDS
 	ns=$(region_ns "$1") || return 1
 	out=$(ndctl create-namespace -f -e "$ns" -m "$2" ${3:+-a "$3"} 2>/dev/null) || {
 		echo "setup: ndctl create-namespace $ns -m $2 failed" >&2
 		return 1
 	}
+	# on stderr: stdout is the caller's
+	log "$ns as $2 in $((SECONDS - t0)) s" >&2
 	case "$2" in
 	devdax)	echo "$out" | json_field chardev ;;
 	*)	echo "$out" | json_field blockdev ;;
@@ -47,6 +49,7 @@ make_ns() {	# region mode -> chardev or blockdev name
 }
 
 mount_dax() {	# fstype blockdev dir
+	local t0=$SECONDS
 	mkdir -p "$3"
 	case "$1" in
 	ext4)	# no lazy init: its background writes would flush behind the tests' backs
@@ -55,6 +58,7 @@ mount_dax() {	# fstype blockdev dir
 	esac
 	mount -t "$1" -o dax,noatime "/dev/$2" "$3"
 	grep -q " $3 .*dax" /proc/mounts || { echo "setup: $3 not mounted with dax" >&2; return 1; }
+	log "$1 on $2 made and mounted in $((SECONDS - t0)) s"
 }
 
 setup_qemu() {
@@ -203,6 +207,7 @@ setup_cxl() {
 }
 
 setup_stack() {
+	local t0=$SECONDS
 	case "$PMF_STACK" in
 	qemu)		setup_qemu ;;
 	nfit_test)	setup_nfit_test ;;
@@ -211,6 +216,6 @@ setup_stack() {
 	esac
 	set | grep '^PMF_[A-Z0-9_]*=' | sed 's/^/export /' >"$PMF_OUT/targets.env"
 	. "$PMF_OUT/targets.env"
-	log "targets:"
+	log "targets, up in $((SECONDS - t0)) s:"
 	sed 's/^export /  /' "$PMF_OUT/targets.env"
 }
