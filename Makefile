@@ -148,10 +148,10 @@ $(B)/selftests/pmemflush_fuzz.%: selftests/pmemflush_fuzz.c selftests/*.h \
 LINK_PMF = -L$(B)/ulib -Wl,-rpath,$(B)/ulib -lpmemflush
 
 $(B)/selftests/libpmemflush_vm.%: selftests/libpmemflush_vm.c selftests/*.h \
-		include/libpmemflush.h lib
+		include/libpmemflush.h include/libpmemflush/uring.h lib
 	@mkdir -p $(dir $@)
 	$(SELFTEST_CC) -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< \
-		$(LINK_PMF) -lkmod
+		$(LINK_PMF) -lkmod -luring
 
 # the pmemflush command's test, a script: one copy per stack
 $(B)/selftests/pmemflush_cmd.%: selftests/pmemflush_cmd.sh
@@ -264,10 +264,11 @@ install-module: module
 # libpmemflush: one object list, built twice: PIC with hidden visibility for
 # libpmemflush.so.1, and again with ASan/UBSan and the internal test hooks
 # (PMF_TEST_HOOKS) into the archive the host tests link whole.
-LIB_VERSION	:= 1.2
+LIB_VERSION	:= 1.3
 LIB_SONAME	:= libpmemflush.so.1
 LIB_SRCS	:= $(wildcard ulib/*.c)
 LIB_HDRS	:= $(wildcard ulib/*.h) include/libpmemflush.h \
+		   include/libpmemflush/uring.h \
 		   include/uapi/linux/pmemflush.h
 LIB_OBJS	= $(LIB_SRCS:ulib/%.c=$(B)/ulib/%.o)
 LIB_CFLAGS	= $(UCFLAGS) -fPIC -fvisibility=hidden
@@ -344,6 +345,9 @@ install-lib: lib
 	install -m 0644 $(B)/ulib/$(LIB_SONAME) $(DESTDIR)$(LIBDIR)/
 	ln -sfn $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libpmemflush.so
 	install -m 0644 include/libpmemflush.h $(DESTDIR)$(INCLUDEDIR)/
+	install -d $(DESTDIR)$(INCLUDEDIR)/libpmemflush
+	install -m 0644 include/libpmemflush/uring.h \
+		$(DESTDIR)$(INCLUDEDIR)/libpmemflush/
 	install -m 0644 include/uapi/linux/pmemflush.h \
 		$(DESTDIR)$(INCLUDEDIR)/pmemflush/linux/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
@@ -353,6 +357,12 @@ install-lib: lib
 	sed 's/^\(\.TH [^ ]* \)3 /\13pmemflush /' man/pmem2_deep_flush.3 \
 		>$(DESTDIR)$(MANDIR)/man3/pmem2_deep_flush.3pmemflush
 	install -m 0644 man/libpmemflush.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 0644 man/pmemflush_deep_flush_prepare.3 $(DESTDIR)$(MANDIR)/man3/
+	for f in pmemflush_flush_cmd_result pmemflush_flush_cmd_run \
+		 pmemflush_prep_flush pmemflush_prep_flush_cmd; do \
+		echo '.so man3/pmemflush_deep_flush_prepare.3' \
+			>$(DESTDIR)$(MANDIR)/man3/$$f.3; \
+	done
 
 install-tools: cmd
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

@@ -471,6 +471,54 @@ int pmemflush_handle_query(struct pmemflush_handle *handle,
 /* pmemflush_unregister - drop *@handle (NULL is fine), set it to NULL; 0 */
 int pmemflush_unregister(struct pmemflush_handle **handle);
 
+/*
+ * Deep flush through io_uring (since LIBPMEMFLUSH_1.3). The library makes
+ * no ring and does not link liburing: pmemflush_deep_flush_prepare() does
+ * the CPU part of a pmem2_deep_flush() now and describes the device flush
+ * that remains as a command; <libpmemflush/uring.h> puts that into an SQE
+ * of the caller's ring (IORING_SETUP_SQE128), and the CQE's res goes to
+ * pmemflush_flush_cmd_result(). See pmemflush_deep_flush_prepare(3).
+ */
+#define PMEMFLUSH_CMD_AREA	80	/* bytes of an SQE128's command area */
+
+struct pmemflush_flush_cmd {
+	int32_t dev_fd;		/* the library's /dev/pmemflush fd, or -1 */
+	uint32_t reserved;	/* zero */
+	uint64_t area[PMEMFLUSH_CMD_AREA / 8];	/* the SQE's command area */
+};
+
+/*
+ * pmemflush_deep_flush_prepare - write [@ptr, @ptr + @size) of @map back
+ * and fence (or msync a file mapped without MAP_SYNC), and fill @cmd with
+ * the device flush that remains. @cmd->dev_fd is -1 when nothing remains
+ * (a region whose flush is a barrier, msync, or no module: the deep flush
+ * is complete), else the fd the SQE goes to: the library's, not to be
+ * closed, valid for this process while @map exists.
+ * Errors: those of pmem2_deep_flush(); -EINVAL (@map or @cmd NULL).
+ */
+int pmemflush_deep_flush_prepare(struct pmem2_map *map, void *ptr,
+	size_t size, struct pmemflush_flush_cmd *cmd);
+
+/*
+ * pmemflush_flush_cmd_result - what the command's CQE result @res means:
+ * 0, or the error pmem2_deep_flush() would return for it. When io_uring
+ * could not run the command (-EOPNOTSUPP: a module without io_uring
+ * commands or an IOPOLL ring; -EMSGSIZE: a 64-byte SQE; -ENOTTY) the flush
+ * runs through the ioctl now and the call returns 1, with the reason in
+ * pmem2_errormsg().
+ */
+int pmemflush_flush_cmd_result(const struct pmemflush_flush_cmd *cmd,
+	int res);
+
+/*
+ * pmemflush_flush_cmd_run - the command's device flush through the ioctl,
+ * for a process that has no ring (io_uring_setup() refused by
+ * kernel.io_uring_disabled or seccomp); 0 at once when @cmd->dev_fd is -1.
+ * Errors: as pmem2_deep_flush(); -EINVAL (@cmd not filled by
+ * pmemflush_deep_flush_prepare()).
+ */
+int pmemflush_flush_cmd_run(const struct pmemflush_flush_cmd *cmd);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include <libpmemflush.h>
+#include <libpmemflush/uring.h>
 
 #include "kselftest_harness.h"
 #include "pmemflush_test.h"
@@ -169,6 +170,47 @@ static void kcount_stop(struct kcount *k)
 	k->ioctls = pmf_probe_count(&k->ioctl);
 	pmf_probe_stop(&k->flush);
 	pmf_probe_stop(&k->ioctl);
+}
+
+/*
+ * The device flushes of @cmd[0..@n) through a new ring made with @flags:
+ * each CQE's res into @res. A ring without IORING_SETUP_SQE128 gets the
+ * first 16 bytes of each command area, all that its SQEs hold.
+ */
+static int uring_run(const struct pmemflush_flush_cmd *cmd, int n,
+		     unsigned int flags, int *res)
+{
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	int i, ret;
+
+	ret = io_uring_queue_init(8, &ring, flags);
+	if (ret)
+		return ret;
+	for (i = 0; i < n && i < 8; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+
+		if (flags & IORING_SETUP_SQE128) {
+			pmemflush_prep_flush_cmd(sqe, &cmd[i]);
+		} else {
+			io_uring_prep_rw(IORING_OP_URING_CMD, sqe, cmd[i].dev_fd,
+					 NULL, 0, 0);
+			sqe->cmd_op = PMEMFLUSH_URING_CMD_FLUSH;
+			memcpy(sqe->cmd, cmd[i].area, 16);
+		}
+		sqe->user_data = i;
+	}
+	ret = io_uring_submit(&ring);
+	for (i = 0; ret == n && i < n; i++) {
+		if (io_uring_wait_cqe(&ring, &cqe)) {
+			ret = -EIO;
+			break;
+		}
+		res[cqe->user_data] = cqe->res;
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	io_uring_queue_exit(&ring);
+	return ret == n ? 0 : ret < 0 ? ret : -EIO;
 }
 
 /* does a child process see a write lock on the first byte of @fd's file? */
@@ -384,6 +426,53 @@ TEST_F(lib, deep_flush_with_module)
 	EXPECT_EQ(PMEM2_E_DEEP_FLUSH_RANGE,
 		  pmem2_deep_flush(self->map, self->addr +
 				   pmem2_map_get_size(self->map) - 1, 2));
+}
+
+/*
+ * The same through io_uring: where the deep flush was an ioctl by id
+ * (virtio-pmem device-dax) prepare leaves a command and the ring runs it
+ * with no ioctl, sharing device flushes among the three; elsewhere prepare
+ * completes the deep flush itself and leaves nothing to submit.
+ */
+TEST_F(lib, deep_flush_through_uring)
+{
+	struct pmemflush_flush_cmd cmd[3];
+	int res[3], i, n = 0;
+	long long fs0, fs1;
+	struct kcount k;
+
+	ASSERT_EQ(0, map_target(_metadata, self));
+	ASSERT_EQ(0, kcount_start(&k));
+	fs0 = fsync_count(variant);
+	for (i = 0; i < 3; i++) {
+		memset(self->addr + 4096 * i, i + 5, 64);
+		ASSERT_EQ(0, pmemflush_deep_flush_prepare(self->map,
+				self->addr + 4096 * i, 64, &cmd[i]));
+		n += cmd[i].dev_fd >= 0;
+	}
+	if (n)
+		ASSERT_EQ(0, uring_run(cmd, n, IORING_SETUP_SQE128, res));
+	kcount_stop(&k);
+	fs1 = fsync_count(variant);
+	EXPECT_EQ(0, k.ioctls);
+	if (variant->by_id) {
+		ASSERT_EQ(3, n);
+		for (i = 0; i < 3; i++)
+			EXPECT_EQ(0, pmemflush_flush_cmd_result(&cmd[i], res[i]));
+		TH_LOG("3 commands: %d device flushes, %lld host fsyncs",
+		       k.flushes, fs1 - fs0);
+		EXPECT_LE(1, k.flushes);
+		EXPECT_GE(3, k.flushes);
+		if (variant->fsync_env)
+			EXPECT_LE(fs0 + 1, fs1);
+	} else {
+		EXPECT_EQ(0, n);
+		if (variant->granularity == PMEM2_GRANULARITY_PAGE) {
+			EXPECT_LE(1, k.flushes);	/* msync */
+		} else {
+			EXPECT_EQ(0, k.flushes);
+		}
+	}
 }
 
 /* PAGE on virtio-pmem device-dax: persist alone reaches the host */
@@ -715,8 +804,103 @@ TEST(hints_devdax_by_id)
 }
 #endif
 
+#ifdef PMF_STACK_NFIT_TEST
+/*
+ * Flush hints through io_uring: eight commands, no ioctl, between one and
+ * eight device flushes (group commit). Deep flushes of 0 bytes: nothing
+ * here touches the mapping (nfit_test DAX faults crash the guest).
+ */
+TEST(hints_devdax_uring)
+{
+	const char *path = getenv("PMF_HINTS_DEVDAX");
+	struct pmemflush_flush_cmd cmd[8];
+	struct pmem2_config *cfg;
+	struct pmem2_source *src;
+	struct pmem2_map *map;
+	struct kcount k;
+	int fd, i, res[8];
+
+	ASSERT_NE(NULL, path);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pmem2_config_new(&cfg));
+	ASSERT_EQ(0, pmem2_config_set_required_store_granularity(cfg,
+						PMEM2_GRANULARITY_PAGE));
+	ASSERT_EQ(0, pmem2_source_from_fd(&src, fd));
+	ASSERT_EQ(0, pmem2_map_new(&map, cfg, src));
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(0, pmemflush_deep_flush_prepare(map,
+				pmem2_map_get_address(map), 0, &cmd[i]));
+		ASSERT_LE(0, cmd[i].dev_fd);
+	}
+	ASSERT_EQ(0, kcount_start(&k));
+	ASSERT_EQ(0, uring_run(cmd, 8, IORING_SETUP_SQE128, res));
+	kcount_stop(&k);
+	for (i = 0; i < 8; i++)
+		EXPECT_EQ(0, pmemflush_flush_cmd_result(&cmd[i], res[i]));
+	TH_LOG("8 commands: %d device flushes", k.flushes);
+	EXPECT_EQ(0, k.ioctls);
+	EXPECT_LE(1, k.flushes);
+	EXPECT_GE(8, k.flushes);
+	ASSERT_EQ(0, pmem2_map_delete(&map));
+	pmem2_source_delete(&src);
+	pmem2_config_delete(&cfg);
+	close(fd);
+}
+#endif
+
 #ifdef PMF_STACK_QEMU
 /* mapping options and reservations (issue 10) */
+
+/*
+ * What io_uring cannot run goes through the ioctl, reported: on virtio-pmem
+ * device-dax (a device flush, so a command to submit) a 64-byte SQE
+ * (EMSGSIZE) and an IOPOLL ring (EOPNOTSUPP) each end in one ioctl and one
+ * device flush, and pmemflush_flush_cmd_result() returns 1.
+ */
+TEST(uring_refusal_falls_back)
+{
+	static const unsigned int rings[] = {
+		0, IORING_SETUP_SQE128 | IORING_SETUP_IOPOLL,
+	};
+	static const int why[] = { -EMSGSIZE, -EOPNOTSUPP };
+	const char *path = getenv("PMF_VIRTIO_DEVDAX");
+	struct pmemflush_flush_cmd cmd;
+	struct pmem2_config *cfg;
+	struct pmem2_source *src;
+	struct pmem2_map *map;
+	struct kcount k;
+	int fd, i, res;
+	char *a;
+
+	ASSERT_NE(NULL, path);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pmem2_config_new(&cfg));
+	ASSERT_EQ(0, pmem2_config_set_required_store_granularity(cfg,
+						PMEM2_GRANULARITY_PAGE));
+	ASSERT_EQ(0, pmem2_source_from_fd(&src, fd));
+	ASSERT_EQ(0, pmem2_map_new(&map, cfg, src));
+	a = pmem2_map_get_address(map);
+	for (i = 0; i < 2; i++) {
+		memset(a, 0x60 + i, 64);
+		ASSERT_EQ(0, pmemflush_deep_flush_prepare(map, a, 64, &cmd));
+		ASSERT_LE(0, cmd.dev_fd);
+		ASSERT_EQ(0, kcount_start(&k));
+		ASSERT_EQ(0, uring_run(&cmd, 1, rings[i], &res));
+		EXPECT_EQ(why[i], res);
+		EXPECT_EQ(1, pmemflush_flush_cmd_result(&cmd, res));
+		kcount_stop(&k);
+		TH_LOG("%s", pmem2_errormsg());
+		EXPECT_EQ(1, k.ioctls);
+		EXPECT_EQ(1, k.flushes);
+	}
+	ASSERT_EQ(0, pmem2_map_delete(&map));
+	pmem2_source_delete(&src);
+	pmem2_config_delete(&cfg);
+	close(fd);
+}
+
 
 /* the perms of the /proc/self/maps line holding @p, "none" if unmapped */
 static void vm_perms_at(const void *p, char perms[5])

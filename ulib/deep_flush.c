@@ -75,18 +75,22 @@ int pmf_map_deep_setup(struct pmem2_map *map, const struct pmf_target *t,
 }
 
 /*
+ * The range check and the part of a deep flush that precedes the device
+ * flush: 0 when the device flush remains (PMF_DEEP_SYSFS, PMF_DEEP_IOCTL),
+ * 1 when the deep flush is complete, or the error.
+ *
  * The CPU's caches are written back at every granularity: a deep flush must
  * not rely on ADR or eADR (pmem2_deep_flush(3)), and PMDK's BYTE deep flush
  * writes the range back too.
  */
-PMF_EXPORT int pmem2_deep_flush(struct pmem2_map *map, void *ptr, size_t size)
+static int pmf_deep_begin(struct pmem2_map *map, void *ptr, size_t size,
+			  uint64_t *off)
 {
-	uintptr_t off = (uintptr_t)ptr - (uintptr_t)map->addr;
 	int ret;
 
-	pmf_err_clear();
+	*off = (uintptr_t)ptr - (uintptr_t)map->addr;
 	if ((uintptr_t)ptr < (uintptr_t)map->addr || size > map->size ||
-	    off > map->size - size)
+	    *off > map->size - size)
 		return pmf_err(PMEM2_E_DEEP_FLUSH_RANGE,
 			       "deep flush range %p+%zu is not within map %p+%zu",
 			       ptr, size, map->addr, map->size);
@@ -94,7 +98,7 @@ PMF_EXPORT int pmem2_deep_flush(struct pmem2_map *map, void *ptr, size_t size)
 	switch (map->deep) {
 	case PMF_DEEP_MSYNC:
 		ret = pmf_msync_range(ptr, size);
-		return ret ? pmf_err(ret, "msync: %s", strerror(-ret)) : 0;
+		return ret ? pmf_err(ret, "msync: %s", strerror(-ret)) : 1;
 	case PMF_DEEP_NO_REGION:
 		return pmf_err(PMEM2_E_DAX_REGION_NOT_FOUND,
 			       "no nd region behind the device-dax map");
@@ -113,12 +117,111 @@ PMF_EXPORT int pmem2_deep_flush(struct pmem2_map *map, void *ptr, size_t size)
 	if (map->write_back)
 		pmf_cpu_flush(ptr, size);
 	pmf_cpu_drain();
-	switch (map->deep) {
-	case PMF_DEEP_SYSFS:
+	return map->deep == PMF_DEEP_SYSFS || map->deep == PMF_DEEP_IOCTL ? 0 : 1;
+}
+
+PMF_EXPORT int pmem2_deep_flush(struct pmem2_map *map, void *ptr, size_t size)
+{
+	uint64_t off;
+	int ret;
+
+	pmf_err_clear();
+	ret = pmf_deep_begin(map, ptr, size, &off);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	if (map->deep == PMF_DEEP_SYSFS)
 		return pmf_region_deep_flush(map->deep_path);
-	case PMF_DEEP_IOCTL:
-		return pmf_reg_flush(&map->reg, map->offset + off, size);
-	default:
+	return pmf_reg_flush(&map->reg, map->offset + off, size);
+}
+
+/*
+ * io_uring: the CPU part now, the device flush as a command for the caller's
+ * ring. The sysfs file has no asynchronous form, so without the module the
+ * deep flush completes here.
+ */
+PMF_EXPORT int pmemflush_deep_flush_prepare(struct pmem2_map *map, void *ptr,
+					    size_t size,
+					    struct pmemflush_flush_cmd *cmd)
+{
+	struct pmemflush_flush f;
+	uint64_t off;
+	int ret, dev;
+
+	pmf_err_clear();
+	if (!map || !cmd)
+		return pmf_err(-EINVAL, "map and cmd must not be NULL");
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->dev_fd = -1;
+	ret = pmf_deep_begin(map, ptr, size, &off);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	if (map->deep == PMF_DEEP_SYSFS)
+		return pmf_region_deep_flush(map->deep_path);
+	ret = pmf_reg_cmd(&map->reg, map->offset + off, size, &dev, &f);
+	if (ret)
+		return ret;
+	_Static_assert(sizeof(f) <= sizeof(cmd->area), "command area");
+	memcpy(cmd->area, &f, sizeof(f));
+	cmd->dev_fd = dev;
+	return 0;
+}
+
+/* @cmd's FLUSH: 0, 1 when nothing remains (dev_fd -1), or -EINVAL */
+static int pmf_cmd_flush(const struct pmemflush_flush_cmd *cmd,
+			 struct pmemflush_flush *f)
+{
+	if (!cmd)
+		return pmf_err(-EINVAL, "cmd must not be NULL");
+	if (cmd->dev_fd == -1)
+		return 1;
+	memcpy(f, cmd->area, sizeof(*f));
+	if (cmd->dev_fd < 0 || f->size != sizeof(*f) ||
+	    f->flags != PMEMFLUSH_BY_ID)
+		return pmf_err(-EINVAL, "not a command pmemflush_deep_flush_prepare() filled");
+	return 0;
+}
+
+PMF_EXPORT int pmemflush_flush_cmd_run(const struct pmemflush_flush_cmd *cmd)
+{
+	struct pmemflush_flush f;
+	int ret;
+
+	pmf_err_clear();
+	ret = pmf_cmd_flush(cmd, &f);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	ret = pmf_kops->flush(cmd->dev_fd, PMEMFLUSH_BY_ID, (int)f.id, f.offset,
+			      f.length);
+	return ret ? pmf_kernel_err(ret, "PMEMFLUSH_FLUSH") : 0;
+}
+
+/*
+ * A command io_uring could not run (no uring_cmd in an older module,
+ * an IOPOLL ring, a 64-byte SQE, a module that does not know the command)
+ * runs through the ioctl instead, and the caller learns it: 1 and the
+ * thread's message say so.
+ */
+PMF_EXPORT int pmemflush_flush_cmd_result(const struct pmemflush_flush_cmd *cmd,
+					  int res)
+{
+	struct pmemflush_flush f;
+	int ret;
+
+	pmf_err_clear();
+	ret = pmf_cmd_flush(cmd, &f);
+	if (ret < 0)
+		return ret;
+	if (ret) /* nothing was submitted */
+		return res ? pmf_err(-EINVAL, "a result for a command with nothing to submit") : 0;
+	if (!res)
 		return 0;
-	}
+	if (res > 0)
+		return pmf_err(-EPROTO, "PMEMFLUSH_URING_CMD_FLUSH: result %d", res);
+	if (res != -EOPNOTSUPP && res != -EMSGSIZE && res != -ENOTTY)
+		return pmf_kernel_err(res, "PMEMFLUSH_URING_CMD_FLUSH");
+	ret = pmemflush_flush_cmd_run(cmd);
+	if (ret)
+		return ret;
+	return pmf_err(1, "PMEMFLUSH_URING_CMD_FLUSH refused (%s): flushed through the ioctl",
+		       strerror(-res));
 }

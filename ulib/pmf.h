@@ -131,6 +131,9 @@ int pmf_reg_init(struct pmf_reg *r, const void *addr, size_t length, int fd);
  */
 int pmf_reg_flush(struct pmf_reg *r, uint64_t offset, uint64_t length);
 int pmf_reg_query(struct pmf_reg *r, struct pmemflush_query *q);
+/* the same flush as an io_uring command: the slot's fd and the FLUSH */
+int pmf_reg_cmd(struct pmf_reg *r, uint64_t offset, uint64_t length, int *dev,
+		struct pmemflush_flush *f);
 /* drop the id if this process registered it */
 void pmf_reg_drop(struct pmf_reg *r);
 

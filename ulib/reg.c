@@ -133,6 +133,25 @@ int pmf_reg_flush(struct pmf_reg *r, uint64_t offset, uint64_t length)
 	return ret ? pmf_kernel_err(ret, "PMEMFLUSH_FLUSH") : 0;
 }
 
+/* the FLUSH by id of [@offset, @offset + @length), for the caller's ring */
+int pmf_reg_cmd(struct pmf_reg *r, uint64_t offset, uint64_t length, int *dev,
+		struct pmemflush_flush *f)
+{
+	uint32_t id;
+	int ret;
+
+	ret = pmf_reg_current(r, dev, &id);
+	if (ret)
+		return pmf_kernel_err(ret, "PMEMFLUSH_REGISTER in a forked child");
+	memset(f, 0, sizeof(*f));
+	f->size = sizeof(*f);
+	f->flags = PMEMFLUSH_BY_ID;
+	f->id = id;
+	f->offset = offset;
+	f->length = length;
+	return 0;
+}
+
 int pmf_reg_query(struct pmf_reg *r, struct pmemflush_query *q)
 {
 	uint32_t id;
