@@ -204,7 +204,7 @@ $(B)/selftests/pmem2_patterns.%: selftests/pmem2_patterns.sh
 
 benchprogs: $(B)/bench/deepflush_bench $(B)/bench/deepflush_bench.pmdk \
 	$(B)/demo/pmemflush_demo $(B)/bench/memops_bench \
-	$(B)/bench/memops_bench.pmdk
+	$(B)/bench/memops_bench.pmdk $(B)/bench/uring_bench
 
 $(B)/demo/pmemflush_demo: tools/demo/pmemflush_demo.c include/libpmemflush.h lib
 	@mkdir -p $(dir $@)
@@ -213,6 +213,11 @@ $(B)/demo/pmemflush_demo: tools/demo/pmemflush_demo.c include/libpmemflush.h lib
 $(B)/bench/deepflush_bench: bench/deepflush_bench.c include/libpmemflush.h lib
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) -o $@ $< $(LINK_PMF) -lpthread
+
+# FLUSH through io_uring against the ioctl, raw (liburing, no library)
+$(B)/bench/uring_bench: bench/uring_bench.c include/uapi/linux/pmemflush.h
+	@mkdir -p $(dir $@)
+	$(CC) $(UCFLAGS) -o $@ $< -luring
 
 $(B)/bench/deepflush_bench.pmdk: bench/deepflush_bench.c
 	@mkdir -p $(dir $@)
@@ -301,7 +306,7 @@ $(B)/cmd/pmemflush: $(CMD_SRCS) $(wildcard tools/pmemflush/*.h) \
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) $(JSONC_CFLAGS) \
 		-DPMEMFLUSH_VERSION='"$(LIB_VERSION)"' $(LDFLAGS) \
-		-o $@ $(CMD_SRCS) $(JSONC_LIBS)
+		-o $@ $(CMD_SRCS) $(JSONC_LIBS) -luring
 
 # Host tests: kselftest harness, TAP, no VM, library and tests sanitized.
 HOSTTEST_SAN	?= -fsanitize=address,undefined -fno-sanitize-recover=all \

@@ -81,7 +81,7 @@ def main():
         "qemu": version(["qemu-system-x86_64", "--version"]),
         "pmdk": version(["dpkg-query", "-W", "-f=${Version}", "libpmem2"]),
     }
-    md = [f"Measured {date} in TCG VM boots of one kernel (NFIT and virtio-pmem in one, CXL in the next): guest kernel {versions['kernel']}, "
+    md = [f"Measured {date} in TCG VM boots of one kernel (NFIT and virtio-pmem in one, CXL in the next, nfit_test in a third): guest kernel {versions['kernel']}, "
           f"{versions['qemu']}, PMDK libpmem2 {versions['pmdk']}. "
           "Medians (p99 in report.json); ratios are PMDK / pmemflush and "
           "FLUSH ioctl / null ioctl.", ""]
@@ -270,6 +270,67 @@ def main():
          vp8_fs, lambda r: r <= 0.4,
          lambda r: "-" if r is None else
          f"{r:.3f} ({vp8['ops']:,} calls)"),
+    ]
+    # io_uring (bench/uring_bench): raw commands against the ioctl by id,
+    # interleaved in one process
+    def uring(target, op, batch=None):
+        for r in rows:
+            if (r.get("target") == target and r.get("op") == op and
+                    (batch is None or r.get("batch") == batch)):
+                return r
+        return None
+
+    def per_flush(target, op, batch):
+        r = uring(target, op, batch)
+        return r["per_flush_us"] if r else None
+
+    md += ["", "Deep flush through io_uring (raw FLUSH commands by id on a "
+           "SQE128/CQE32 ring, /dev/pmemflush a fixed file; a round is one "
+           "batch of commands and as many FLUSH ioctls by id, in alternating "
+           "order; time per flush, medians):", "",
+           "| target | batch | io_uring per flush | ioctl by id per flush | "
+           "io_uring / ioctl |", "|---|---|---|---|---|"]
+    for r in rows:
+        if r.get("op") in ("uring_qd1", "uring_batch"):
+            io_op = "ioctl_id_qd1" if r["op"] == "uring_qd1" else "ioctl_id_batch"
+            u = r["per_flush_us"]
+            i = per_flush(r["target"], io_op, r["batch"])
+            md.append(f"| {r['target']} | {r['batch']}"
+                      f"{' (QD1)' if r['op'] == 'uring_qd1' else ''} | "
+                      f"{fmt_us(u)} | {fmt_us(i)} | {fmt_ratio(ratio(u, i))} |")
+    sq = uring("nfit-devdax", "uring_sqpoll")
+    inf = uring("virtio-devdax", "uring_inflight")
+    if sq:
+        md += ["", f"SQPOLL on nfit-devdax: {sq['flushes']:,} flushes kept 32 "
+               f"deep, {sq['syscalls']} system calls by the submitting thread "
+               "(perf counter on raw_syscalls:sys_enter), "
+               f"{fmt_us(sq['per_flush_us'])} per flush."]
+    if inf:
+        md += ["", f"virtio-pmem device-dax, {inf['depth']} commands in flight "
+               f"for 3 s: {inf['ops_per_s']:,.0f} flushes/s, "
+               f"{inf['fsync_per_op']:.3f} host fsyncs and "
+               f"{inf['dev_flush_per_op']:.3f} device flushes per flush."]
+    inf_fs = inf["fsync_per_op"] if inf and inf["fsync_per_op"] >= 0 else None
+    sq_calls = (sq["syscalls"] / sq["flushes"]
+                if sq and sq["syscalls"] >= 0 else None)
+    goals += [
+        ("io_uring, batch 32, barrier-only region (nfit-devdax): per flush "
+         "<= 0.5x a FLUSH ioctl by id",
+         ratio(per_flush("nfit-devdax", "uring_batch", 32),
+               per_flush("nfit-devdax", "ioctl_id_batch", 32)),
+         lambda r: r <= 0.5, fmt_ratio),
+        ("io_uring under SQPOLL: 0 system calls per flush in steady state",
+         sq_calls, lambda r: r == 0,
+         lambda r: "-" if r is None else
+         f"{sq['syscalls']} in {sq['flushes']:,} flushes"),
+        ("virtio-pmem, 64 commands in flight >= 8 threads of ioctls by id (ops/s)",
+         ratio(inf and inf["ops_per_s"], vp8 and vp8["ops_per_s"]),
+         lambda r: r >= 1,
+         lambda r: "-" if r is None else
+         f"{r:,.2f}x ({vp8['ops_per_s']:,.0f} -> {inf['ops_per_s']:,.0f} ops/s)"),
+        ("virtio-pmem, 64 commands in flight: <= 0.1 host fsync per flush",
+         inf_fs, lambda r: r <= 0.1,
+         lambda r: "-" if r is None else f"{r:.3f} ({inf['ops']:,} flushes)"),
     ]
     md += ["", "| target | measured | |", "|---|---|---|"]
     verdicts = []

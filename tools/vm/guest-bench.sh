@@ -17,6 +17,22 @@ run() {	# name path fsync-count-file mode [args]
 	BENCH_NAME=$name BENCH_FSYNC_COUNT=$count "$@" >>"$out"
 }
 
+# io_uring against the FLUSH ioctl by id (bench/uring_bench): QD1 on every
+# kind of region, batches and SQPOLL where the flush is a barrier (the
+# kernel's own cost), 64 in flight where it is a host fsync
+uring() {	# name path count mode [args]
+	local name=$1 path=$2 count=$3
+	shift 3
+	run "$name" "$path" "$count" "$PMF_URING_BENCH" "$@" "$path"
+}
+
+if [ "$PMF_STACK" = nfit_test ]; then
+	# flush hints: a device flush of a few register writes per call
+	uring nfit_test-hints "$PMF_HINTS_DEVDAX" "" qd1
+	uring nfit_test-hints "$PMF_HINTS_DEVDAX" "" batch
+	log "bench: done (${SECONDS}s)"
+	exit 0
+fi
 if [ "$PMF_STACK" = cxl ]; then
 	# CXL pmem: barriers only; PMDK walks every region per call here too
 	[ -z "${PMF_CXL_SKIP:-}" ] || { log "bench: no CXL region: $PMF_CXL_SKIP"; exit 0; }
@@ -46,5 +62,11 @@ for t in "${targets[0]}" "${targets[4]}"; do
 	# one run, so that the thread counts take turns
 	run "$name" "$path" "$count" "$PMF_BENCH" idthreads "$path" 1 2 4 8
 done
+uring nfit-devdax "$PMF_NFIT_DEVDAX" "" qd1
+uring nfit-devdax "$PMF_NFIT_DEVDAX" "" batch
+uring nfit-devdax "$PMF_NFIT_DEVDAX" "" sqpoll
+uring virtio-devdax "$PMF_VIRTIO_DEVDAX" "$PMF_VIRTIO_DEVDAX_FSYNC" qd1
+run virtio-devdax "$PMF_VIRTIO_DEVDAX" "$PMF_VIRTIO_DEVDAX_FSYNC" \
+	"$PMF_URING_BENCH" inflight "$PMF_VIRTIO_DEVDAX" 64
 log "bench: done (${SECONDS}s)"
 uname -r >"$PMF_OUT/guest-kernel"
