@@ -280,10 +280,11 @@ def cmd_mount(jf, mp, blockdev, dax, role=""):
                     return
     fail("no mount %r of %s (role %r)" % (mp, blockdev, role))
 
-def cmd_bench(jf, registrable):
+def cmd_bench(jf, registrable, uring="0"):
     b = load(jf)
     res = {x["op"]: x for x in b.get("results", [])}
-    if list(res) != ["null_ioctl", "flush_fd", "flush_id"]:
+    ops = ["null_ioctl", "flush_fd", "flush_id"] + (["uring"] if uring == "1" else [])
+    if list(res) != ops:
         fail("ops %r" % list(res))
     keys = ["min_ns", "p50_ns", "p90_ns", "p99_ns", "p99_9_ns", "max_ns"]
     for op, x in res.items():
@@ -297,7 +298,7 @@ def cmd_bench(jf, registrable):
         if v != sorted(v) or v[0] <= 0:
             fail("%s percentiles not monotonic or zero: %r" % (op, v))
 
-def cmd_bench_text(tf, registrable, errf):
+def cmd_bench_text(tf, registrable, errf, uring="0"):
     with open(errf, "rb") as f:
         err = f.read(300)
     if err:
@@ -306,9 +307,10 @@ def cmd_bench_text(tf, registrable, errf):
     with open(tf) as f:
         for line in f:
             w = line.split()
-            if w and w[0] in ("null_ioctl", "flush_fd", "flush_id"):
+            if w and w[0] in ("null_ioctl", "flush_fd", "flush_id", "uring"):
                 rows[w[0]] = w[1:]
-    if sorted(rows) != ["flush_fd", "flush_id", "null_ioctl"]:
+    want = ["flush_fd", "flush_id", "null_ioctl"] + (["uring"] if uring == "1" else [])
+    if sorted(rows) != want:
         fail("rows %r" % rows)
     for op, w in rows.items():
         if op == "flush_id" and registrable == "0":
@@ -318,6 +320,14 @@ def cmd_bench_text(tf, registrable, errf):
         v = [int(x) for x in w]
         if len(v) != 6 or v[0] <= 0 or v[1:] != sorted(v[1:]):
             fail("%s: %r" % (op, w))
+
+def cmd_bench_uring_refused(jf):
+    res = {x["op"]: x for x in load(jf).get("results", [])}
+    u = res.get("uring", {})
+    if "io_uring_disabled" not in u.get("skipped", "") or "count" in u:
+        fail("uring row %r" % u)
+    if res.get("flush_fd", {}).get("count", 0) <= 0:
+        fail("flush_fd not measured: %r" % res.get("flush_fd"))
 
 def cmd_region(path):
     print(region_of(path))
@@ -629,6 +639,23 @@ if [ -n "$devdax" ]; then
 	cp "$out" "$tmp/bench.json"
 	t "bench -j -s 1 $devdax: valid JSON, three ops, counts > 0, percentiles monotonic" \
 		pyok "$rc" bench "$tmp/bench.json" 1
+	# --uring: a fourth row, FLUSH as an io_uring command
+	run "$C" bench -j -s 1 --uring "$devdax"
+	cp "$out" "$tmp/bench-uring.json"
+	t "bench -j -s 1 --uring $devdax: four ops, the io_uring one measured" \
+		pyok "$rc" bench "$tmp/bench-uring.json" 1 1
+	run "$C" bench -s 1 -u "$devdax"
+	cp "$out" "$tmp/bench-uring.txt"
+	t "bench -s 1 -u $devdax (text): a uring row with counts and percentiles" \
+		pyok "$rc" bench_text "$tmp/bench-uring.txt" 1 "$errf" 1
+	if [ -w /proc/sys/kernel/io_uring_disabled ]; then
+		old_ud=$(cat /proc/sys/kernel/io_uring_disabled)
+		echo 2 >/proc/sys/kernel/io_uring_disabled
+		run "$C" bench -j -s 1 --uring "$devdax"
+		echo "$old_ud" >/proc/sys/kernel/io_uring_disabled
+		t "bench --uring with kernel.io_uring_disabled=2: the uring row skipped, saying why" \
+			pyok "$rc" bench_uring_refused "$out"
+	fi
 	if ! mountpoint -q /dev/pts; then
 		mkdir -p /dev/pts && mount -t devpts devpts /dev/pts &&
 			cleanups+=("umount /dev/pts")

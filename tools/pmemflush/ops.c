@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <liburing.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -408,6 +409,7 @@ struct bench_ctx {
 	int dev, fd;
 	__u32 id;
 	unsigned long long length;
+	struct io_uring ring;	/* --uring: SQE128, /dev/pmemflush fixed file 0 */
 };
 
 static int op_null(struct bench_ctx *c)
@@ -433,6 +435,78 @@ static int op_flush_id(struct bench_ctx *c)
 	};
 
 	return ioctl(c->dev, PMEMFLUSH_FLUSH, &f);
+}
+
+/*
+ * One FLUSH as an io_uring command, submitted and waited for (queue depth
+ * 1): by id where the target registered, else by fd
+ */
+static int op_uring(struct bench_ctx *c)
+{
+	struct pmemflush_flush f = {
+		.size = sizeof(f), .flags = c->id ? PMEMFLUSH_BY_ID : 0,
+		.length = c->length,
+	};
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&c->ring);
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (c->id)
+		f.id = c->id;
+	else
+		f.fd = c->fd;
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, 0, NULL, 0, 0);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	sqe->cmd_op = PMEMFLUSH_URING_CMD_FLUSH;
+	memset(sqe->cmd, 0, 80);
+	memcpy(sqe->cmd, &f, sizeof(f));
+	ret = io_uring_submit_and_wait(&c->ring, 1);
+	if (ret == 1)
+		ret = io_uring_wait_cqe(&c->ring, &cqe);
+	else if (ret >= 0)
+		ret = -EIO;
+	if (ret) {
+		errno = -ret;
+		return -1;
+	}
+	ret = cqe->res;
+	io_uring_cqe_seen(&c->ring, cqe);
+	if (ret) {
+		errno = -ret;
+		return -1;
+	}
+	return 0;
+}
+
+/* the ring for --uring: NULL, or why there is none */
+static const char *uring_setup(struct bench_ctx *c)
+{
+	static char why[160];
+	int ret;
+
+	ret = io_uring_queue_init(4, &c->ring, IORING_SETUP_SQE128);
+	if (ret) {
+		snprintf(why, sizeof(why), "io_uring_setup: %s%s", strerror(-ret),
+			 ret == -EPERM ?
+			 " (kernel.io_uring_disabled, or a seccomp filter)" : "");
+		return why;
+	}
+	ret = io_uring_register_files(&c->ring, &c->dev, 1);
+	if (ret) {
+		io_uring_queue_exit(&c->ring);
+		snprintf(why, sizeof(why), "io_uring_register_files: %s",
+			 strerror(-ret));
+		return why;
+	}
+	/* one command first: a module without io_uring commands says so */
+	if (op_uring(c)) {
+		snprintf(why, sizeof(why), "PMEMFLUSH_URING_CMD_FLUSH: %s%s",
+			 strerror(errno), errno == EOPNOTSUPP ?
+			 " (a module without io_uring commands)" : "");
+		io_uring_queue_exit(&c->ring);
+		return why;
+	}
+	return NULL;
 }
 
 static inline uint64_t now_ns(void)
@@ -518,19 +592,22 @@ static const struct option bench_opts[] = {
 	{ "seconds", required_argument, NULL, 's' },
 	{ "length", required_argument, NULL, 'l' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "uring", no_argument, NULL, 'u' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 int cmd_bench(int argc, char **argv)
 {
-	struct sample_set sets[3] = {
+	struct sample_set sets[4] = {
 		{ .op = "null_ioctl" }, { .op = "flush_fd" },
-		{ .op = "flush_id" },
+		{ .op = "flush_id" }, { .op = "uring" },
 	};
-	int (*const ops[3])(struct bench_ctx *) = {
-		op_null, op_flush_fd, op_flush_id,
+	int (*const ops[4])(struct bench_ctx *) = {
+		op_null, op_flush_fd, op_flush_id, op_uring,
 	};
+	bool uring = false, have_ring = false;
+	size_t nsets = 3;
 	struct pmemflush_register reg = { .size = sizeof(reg) };
 	struct bench_ctx ctx = { .dev = -1, .fd = -1 };
 	struct pmemflush_query q;
@@ -542,9 +619,12 @@ int cmd_bench(int argc, char **argv)
 	size_t i, k;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":s:l:jh", bench_opts, NULL))
+	while ((c = getopt_long(argc, argv, ":s:l:juh", bench_opts, NULL))
 	       != -1) {
 		switch (c) {
+		case 'u':
+			uring = true;
+			break;
 		case 's':
 			if (parse_size(optarg, &secs) || !secs ||
 			    secs > 3600)
@@ -595,16 +675,22 @@ int cmd_bench(int argc, char **argv)
 	} else {
 		ctx.id = reg.id;
 	}
+	if (uring) {
+		nsets = 4;
+		sets[3].skipped = uring_setup(&ctx);
+		have_ring = !sets[3].skipped;
+	}
 
-	/* three measurements of at least a second each: always long */
+	/* measurements of at least a second each: always long */
 	progress = isatty(STDERR_FILENO);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < nsets; i++) {
 		if (sets[i].skipped)
 			continue;
 		if (measure(&ctx, ops[i], &sets[i], secs, progress)) {
 			if (progress)
 				fputs("\r\033[K", stderr);
-			ioctl_error(i ? "bench: flush" : "bench: null ioctl",
+			ioctl_error(i == 3 ? "bench: io_uring flush" :
+				    i ? "bench: flush" : "bench: null ioctl",
 				    path, errno, NULL);
 			goto out;
 		}
@@ -620,7 +706,7 @@ int cmd_bench(int argc, char **argv)
 		flags_json(o, q.out_flags);
 		j_u64(o, "length", len);
 		j_u64(o, "seconds", secs);
-		for (i = 0; i < 3; i++) {
+		for (i = 0; i < nsets; i++) {
 			x = j_obj();
 			j_str(x, "op", sets[i].op);
 			if (sets[i].skipped) {
@@ -652,7 +738,7 @@ int cmd_bench(int argc, char **argv)
 		for (k = 0; k < NPCTS; k++)
 			printf(" %10s", pcts[k].title);
 		putchar('\n');
-		for (i = 0; i < 3; i++) {
+		for (i = 0; i < nsets; i++) {
 			printf("%-12s", sets[i].op);
 			if (sets[i].skipped) {
 				printf(" skipped: %s\n", sets[i].skipped);
@@ -678,8 +764,10 @@ out:
 			rc = 1;
 		}
 	}
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 4; i++)
 		free(sets[i].ns);
+	if (have_ring)
+		io_uring_queue_exit(&ctx.ring);
 	if (ctx.fd >= 0)
 		close(ctx.fd);
 	close(ctx.dev);

@@ -45,6 +45,8 @@ static const struct {
 	  "    -l, --length <n>      bytes per FLUSH (default 4K, or 64\n"
 	  "                          on a target smaller than 4K)\n"
 	  "    -j, --json            JSON output\n"
+	  "    -u, --uring           also FLUSH as an io_uring command, one\n"
+	  "                          submitted and waited for at a time\n"
 	  "    -h, --help            show this help\n" },
 };
 
