@@ -126,7 +126,7 @@ $(B)/selftests/pmemflush_identity.%: selftests/pmemflush_identity.c \
 		selftests/*.h include/uapi/linux/pmemflush.h
 	@mkdir -p $(dir $@)
 	$(SELFTEST_CC) -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< -lkmod \
-		-lpthread
+		-lpthread -luring
 
 $(B)/selftests/pmemflush_context.%: selftests/pmemflush_context.c \
 		selftests/*.h include/uapi/linux/pmemflush.h
@@ -161,7 +161,7 @@ $(B)/selftests/pmemflush_cmd.%: selftests/pmemflush_cmd.sh
 $(B)/selftests/pmemflush_cxl.%: selftests/pmemflush_cxl.c selftests/*.h \
 		include/uapi/linux/pmemflush.h include/libpmemflush.h lib
 	@mkdir -p $(dir $@)
-	$(SELFTEST_CC) -o $@ $< $(LINK_PMF) -lkmod
+	$(SELFTEST_CC) -o $@ $< $(LINK_PMF) -lkmod -luring
 
 # one libpmem2 program built against PMDK and against libpmemflush
 COMPAT_BINS = $(B)/compat/pmem2_compat-pmdk $(B)/compat/pmem2_compat-pmemflush

@@ -3,7 +3,8 @@
  * CXL persistent memory (QEMU's cxl-type3 through cxl_pmem): every target
  * kind on the CXL nd region resolves, QUERY says the region is CXL with no
  * device flush, FLUSH by fd and by id issue only barriers (nvdimm_flush()
- * runs, PMEMFLUSH_FLUSHED_DEVICE stays clear), and libpmemflush's deep flush
+ * runs, PMEMFLUSH_FLUSHED_DEVICE stays clear), also as io_uring commands
+ * (completed when issued, flush_seq 0), and libpmemflush's deep flush
  * there makes no system call; and, last, that a CXL region replaced under
  * an open /dev/pmemflush (disable/enable, destroy/create: a new nd region of
  * the same number) is a new region to the module. Runs on the cxl stack
@@ -11,6 +12,7 @@
  * no CXL memory device.
  */
 #include <dirent.h>
+#include <liburing.h>
 #include <stdarg.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -128,6 +130,68 @@ TEST_F(cxl, query_and_flush)
 	/* the range is checked against the CXL target's size */
 	EXPECT_EQ(-1, pmf_flush(self->dev, self->fd, q.target_size, 1, NULL));
 	EXPECT_EQ(ERANGE, errno);
+}
+
+/* FLUSH as an io_uring command: the same barriers, completed when issued */
+static int cxl_cmd(struct io_uring *ring, int dev, __u32 flags, int target,
+		   __u64 offset, __u64 *seq)
+{
+	struct pmemflush_flush f = {
+		.size = sizeof(f), .flags = flags, .fd = target,
+		.offset = offset, .length = offset ? 1 : 4096,
+	};
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct io_uring_cqe *cqe;
+	int res;
+
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, dev, NULL, 0, 0);
+	sqe->cmd_op = PMEMFLUSH_URING_CMD_FLUSH;
+	memset(sqe->cmd, 0, 80);
+	memcpy(sqe->cmd, &f, sizeof(f));
+	if (io_uring_submit(ring) != 1 || io_uring_wait_cqe(ring, &cqe))
+		return -1000;
+	res = cqe->res;
+	*seq = cqe->big_cqe[0];
+	io_uring_cqe_seen(ring, cqe);
+	return res;
+}
+
+TEST_F(cxl, uring_flush)
+{
+	struct io_uring_params p = {
+		.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32,
+	};
+	struct pmemflush_query q;
+	struct pmf_probe probe;
+	struct io_uring ring;
+	long long id = -1;
+	__u64 seq;
+
+	if (cxl_skip())
+		SKIP(return, "%s", cxl_skip());
+	ASSERT_EQ(0, pmf_query(self->dev, self->fd, &q));
+	ASSERT_EQ(0, io_uring_queue_init_params(8, &ring, &p));
+	if (variant->registers) {
+		id = pmf_register(self->dev, self->fd);
+		ASSERT_LT(0, id);
+	}
+	ASSERT_EQ(0, pmf_probe_start(&probe, "nvdimm_flush"));
+	seq = ~0ULL;
+	EXPECT_EQ(0, cxl_cmd(&ring, self->dev, 0, self->fd, 0, &seq));
+	EXPECT_EQ(0, seq);
+	if (variant->registers) {
+		seq = ~0ULL;
+		EXPECT_EQ(0, cxl_cmd(&ring, self->dev, PMEMFLUSH_BY_ID, (int)id,
+				     0, &seq));
+		EXPECT_EQ(0, seq);
+	}
+	EXPECT_EQ(variant->registers ? 2 : 1, pmf_probe_count(&probe));
+	pmf_probe_stop(&probe);
+	EXPECT_EQ(-ERANGE, cxl_cmd(&ring, self->dev, 0, self->fd,
+				   q.target_size, &seq));
+	if (variant->registers)
+		EXPECT_EQ(0, pmf_unregister(self->dev, id));
+	io_uring_queue_exit(&ring);
 }
 
 /* the native API reports the provider */

@@ -9,6 +9,9 @@
  * - An open /dev/pmemflush with cached and registered device-dax targets
  *   keeps no region or disk number taken: a virtio-pmem device unbound and
  *   bound again comes back under the same names.
+ * - The same replacement with io_uring commands in flight: each completes
+ *   with 0 or ENXIO, the old id answers ENXIO through the ring, and a
+ *   command for the new device reaches the new region's host.
  * - An XFS file registered on the data device that turns realtime answers
  *   EOPNOTSUPP by id, as it does by fd.
  *
@@ -16,6 +19,7 @@
  * failed assertion: later tests use them.
  */
 #include <glob.h>
+#include <liburing.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <time.h>
@@ -516,6 +520,134 @@ TEST_F_TIMEOUT(vp, unbind_bind_keeps_names, 600)
 	EXPECT_EQ(0, pmf_flush(self->dev, self->fd, 0, 4096, &f))
 		TH_LOG("FLUSH of the new device: %s", strerror(errno));
 	EXPECT_EQ(region, f.region_id);
+	close(self->fd);
+	self->fd = -1;
+}
+
+/*
+ * io_uring commands on a ring with /dev/pmemflush as fixed file 0 (the
+ * uapi's "Deep flush through io_uring"); @seq: the CQE32's flush_seq
+ */
+static void vp_prep(struct io_uring *ring, __u32 flags, int target, __u64 data)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct pmemflush_flush f = {
+		.size = sizeof(f), .flags = flags, .fd = target, .length = 4096,
+	};
+
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, 0, NULL, 0, 0);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	sqe->cmd_op = PMEMFLUSH_URING_CMD_FLUSH;
+	memset(sqe->cmd, 0, 80);
+	memcpy(sqe->cmd, &f, sizeof(f));
+	sqe->user_data = data;
+}
+
+static int vp_reap(struct io_uring *ring, __u64 *seq)
+{
+	struct io_uring_cqe *cqe;
+	int res;
+
+	if (io_uring_wait_cqe(ring, &cqe))
+		return -EIO;
+	res = cqe->res;
+	if (seq)
+		*seq = cqe->big_cqe[0];
+	io_uring_cqe_seen(ring, cqe);
+	return res;
+}
+
+static int vp_one(struct io_uring *ring, __u32 flags, int target, __u64 *seq)
+{
+	vp_prep(ring, flags, target, 0);
+	if (io_uring_submit(ring) != 1)
+		return -EIO;
+	return vp_reap(ring, seq);
+}
+
+/*
+ * As unbind_bind_keeps_names, with io_uring commands: 32 by id are in
+ * flight on the virtio-pmem region when its driver is unbound (the
+ * region object they queued on is destroyed); each completes with 0 or
+ * ENXIO. The region comes back under the same number, a new object: the
+ * old id answers ENXIO through the ring, and the new device's id and fd
+ * flush the new region, a host fsync counted.
+ */
+#define VP_NCMD 32
+
+TEST_F_TIMEOUT(vp, uring_across_replacement, 600)
+{
+	const char *count = getenv("PMF_VIRTIO_DEVDAX_FSYNC");
+	int region, i, res, ok = 0, gone = 0, other = 0;
+	struct pmemflush_query q;
+	struct io_uring_params p;
+	struct io_uring ring;
+	long long id2, fs0;
+	struct vp_names n;
+	char newtwin[64];
+	__u64 seq;
+
+	if (self->why[0])
+		SKIP(return, "%s", self->why);
+	ASSERT_NE(NULL, count);
+	ASSERT_EQ(1, sscanf(self->orig.region, "region%d", &region));
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32;
+	ASSERT_EQ(0, io_uring_queue_init_params(64, &ring, &p));
+	ASSERT_EQ(0, io_uring_register_files(&ring, &self->dev, 1));
+	self->fd = open(self->twin, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd) TH_LOG("%s: %s", self->twin, strerror(errno));
+	self->id = pmf_register(self->dev, self->fd);
+	ASSERT_LT(0, self->id) TH_LOG("REGISTER: %s", strerror(errno));
+	ASSERT_EQ(0, vp_one(&ring, PMEMFLUSH_BY_ID, (int)self->id, &seq));
+	EXPECT_LT(0, seq);
+	close(self->fd);
+	self->fd = -1;
+
+	for (i = 0; i < VP_NCMD; i++)
+		vp_prep(&ring, PMEMFLUSH_BY_ID, (int)self->id, i);
+	ASSERT_EQ(VP_NCMD, io_uring_submit(&ring));
+	ASSERT_EQ(0, sysfs_write(VIRTIO_PMEM_DRV, "unbind", self->orig.vdev));
+	unlink(self->twin);
+	for (i = 0; i < VP_NCMD; i++) {
+		res = vp_reap(&ring, NULL);
+		if (!res)
+			ok++;
+		else if (res == -ENXIO)
+			gone++;
+		else
+			other++;
+	}
+	TH_LOG("%d commands across the unbind: %d ok, %d ENXIO, %d other",
+	       VP_NCMD, ok, gone, other);
+	EXPECT_EQ(0, other);
+	EXPECT_EQ(-ENXIO, vp_one(&ring, PMEMFLUSH_BY_ID, (int)self->id, NULL));
+
+	ASSERT_EQ(0, sysfs_write(VIRTIO_PMEM_DRV, "bind", self->orig.vdev));
+	ASSERT_EQ(0, vp_wait_devdax(self->orig.vdev, newtwin, &n))
+		TH_LOG("no device-dax device under %s after the bind",
+		       self->orig.vdev);
+	EXPECT_STREQ(self->orig.region, n.region);
+	/* the same number, another region: the old id is not its */
+	EXPECT_EQ(-ENXIO, vp_one(&ring, PMEMFLUSH_BY_ID, (int)self->id, NULL));
+	EXPECT_EQ(0, pmf_unregister(self->dev, self->id));
+	self->id = -1;
+
+	self->fd = open(newtwin, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd) TH_LOG("%s: %s", newtwin, strerror(errno));
+	ASSERT_EQ(0, pmf_query(self->dev, self->fd, &q));
+	EXPECT_EQ(region, q.region_id);
+	id2 = pmf_register(self->dev, self->fd);
+	ASSERT_LT(0, id2);
+	fs0 = pmf_read_ll(count);
+	ASSERT_LE(0, fs0);
+	EXPECT_EQ(0, vp_one(&ring, PMEMFLUSH_BY_ID, (int)id2, &seq));
+	EXPECT_LT(0, seq);
+	EXPECT_EQ(0, vp_one(&ring, 0, self->fd, &seq));
+	EXPECT_LT(0, seq);
+	EXPECT_LE(fs0 + 2, pmf_read_ll(count));
+	EXPECT_EQ(0, pmf_unregister(self->dev, id2));
+	io_uring_queue_exit(&ring);
 	close(self->fd);
 	self->fd = -1;
 }

@@ -6,7 +6,7 @@
  * device flush), nfit_test's flush-hint device-dax.
  *
  *   errors          every errno of the table through a CQE, 64-byte SQEs,
- *                   an unknown cmd_op
+ *                   an unknown cmd_op, an IOPOLL ring
  *   barriers        a region without a device flush: by fd and by id,
  *                   flush_seq 0 in the CQE's extra word
  *   group_commit    64 commands and 4 threads of ioctls by id on a region
@@ -175,7 +175,7 @@ static int open_devdax(const char *env, int flags)
 TEST(errors)
 {
 	struct pmemflush_flush f;
-	struct io_uring ring, small;
+	struct io_uring ring, small, poll;
 	struct pmemflush_query q;
 	__u8 area[AREA + 8];
 	int dev, fd, ro, null, pipefd[2];
@@ -213,6 +213,11 @@ TEST(errors)
 				   PMEMFLUSH_URING_CMD_FLUSH, NULL));
 	close(pipefd[0]);
 	close(pipefd[1]);
+	/* an IOPOLL ring: nothing to poll for, refused */
+	ASSERT_EQ(0, ring_init(&poll, 8, IORING_SETUP_SQE128 | IORING_SETUP_IOPOLL));
+	EXPECT_EQ(-EOPNOTSUPP, one(&poll, dev, &f, sizeof(f),
+				   PMEMFLUSH_URING_CMD_FLUSH, NULL));
+	io_uring_queue_exit(&poll);
 
 	f = by_fd(fd, 0, 4096);
 	f.size = PMEMFLUSH_FLUSH_SIZE_VER0 - 1;
