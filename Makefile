@@ -210,16 +210,16 @@ $(B)/demo/pmemflush_demo: tools/demo/pmemflush_demo.c include/libpmemflush.h lib
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) -o $@ $< $(LINK_PMF)
 
-$(B)/bench/deepflush_bench: bench/deepflush_bench.c include/libpmemflush.h lib
+$(B)/bench/deepflush_bench: bench/deepflush_bench.c bench/bench.h include/libpmemflush.h lib
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) -o $@ $< $(LINK_PMF) -lpthread
 
 # FLUSH through io_uring against the ioctl, raw (liburing, no library)
-$(B)/bench/uring_bench: bench/uring_bench.c include/uapi/linux/pmemflush.h
+$(B)/bench/uring_bench: bench/uring_bench.c bench/bench.h include/uapi/linux/pmemflush.h
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) -o $@ $< -luring
 
-$(B)/bench/deepflush_bench.pmdk: bench/deepflush_bench.c
+$(B)/bench/deepflush_bench.pmdk: bench/deepflush_bench.c bench/bench.h
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) -DBENCH_PMDK -o $@ $< -lpmem2 -lpthread
 

@@ -42,6 +42,8 @@
 #include <unistd.h>
 
 #include <linux/pmemflush.h>
+
+#include "bench.h"
 #ifdef BENCH_PMDK
 #include <libpmem2.h>
 #define LIBRARY "pmdk"
@@ -50,7 +52,6 @@
 #define LIBRARY "pmemflush"
 #endif
 
-#define FILE_SIZE	(4UL << 20)
 #define MAX_SAMPLES	4000
 #define MIN_SAMPLES	1000	/* for ops under 100 us */
 #define FEW_SAMPLES	10	/* floor for slow ops */
@@ -175,21 +176,6 @@ int fsync(int fd)
 	return LIBC(fsync)(fd);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void report(const char *op, const char *library, size_t size,
 		   uint64_t *ns, int n, const char *extra)
 {
@@ -229,24 +215,7 @@ static int sample(uint64_t *ns, int (*fn)(void *), void (*prep)(void *),
 
 static int open_target(int *is_file)
 {
-	static char zero[1 << 16];
-	struct stat st;
-	size_t off;
-	int fd;
-
-	fd = open(target, O_RDWR | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		fd = open(target, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-		for (off = 0; fd >= 0 && off < FILE_SIZE; off += sizeof(zero))
-			if (pwrite(fd, zero, sizeof(zero), off) != sizeof(zero))
-				return -1;
-		if (fd >= 0 && fsync(fd))
-			return -1;
-	}
-	if (fd < 0 || fstat(fd, &st))
-		return -1;
-	*is_file = S_ISREG(st.st_mode);
-	return fd;
+	return bench_open_target(target, is_file);
 }
 
 /* floor: what the kernel side costs, without any library */
@@ -598,23 +567,6 @@ static void *flusher(void *p)
 		t->ops++;
 	}
 	return NULL;
-}
-
-static long long read_count(void)
-{
-	const char *path = getenv("BENCH_FSYNC_COUNT");
-	long long v = -1;
-	FILE *f;
-
-	if (!path)
-		return -1;
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
 }
 
 static int bench_threads(int nthreads)

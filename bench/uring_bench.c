@@ -36,7 +36,8 @@
 
 #include <linux/pmemflush.h>
 
-#define FILE_SIZE	(4UL << 20)
+#include "bench.h"
+
 #define ROUNDS		2000		/* qd1 and batch rounds, at most */
 #define BUDGET_NS	3000000000ULL	/* per mode, in the qd1 and batch modes */
 #define SQPOLL_FLUSHES	20000
@@ -46,21 +47,6 @@
 static const char *target, *label;
 static int dev, tfd;
 static __u32 id;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static double median_us(uint64_t *ns, int n)
 {
@@ -75,30 +61,12 @@ static double p99_us(uint64_t *ns, int n)
 	return ns[i < n ? i : n - 1] / 1e3;
 }
 
-static int open_target(void)
-{
-	static char zero[1 << 16];
-	size_t off;
-	int fd;
-
-	fd = open(target, O_RDWR | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		fd = open(target, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-		for (off = 0; fd >= 0 && off < FILE_SIZE; off += sizeof(zero))
-			if (pwrite(fd, zero, sizeof(zero), off) != sizeof(zero))
-				return -1;
-		if (fd >= 0 && fsync(fd))
-			return -1;
-	}
-	return fd;
-}
-
 static int setup(void)
 {
 	struct pmemflush_register r = { .size = sizeof(r) };
 
 	dev = open("/dev/pmemflush", O_RDWR | O_CLOEXEC);
-	tfd = open_target();
+	tfd = bench_open_target(target, NULL);
 	if (dev < 0 || tfd < 0) {
 		perror(dev < 0 ? "/dev/pmemflush" : target);
 		return -1;
@@ -325,23 +293,6 @@ static int bench_sqpoll(void)
 	       ns / 1e3 / done);
 	io_uring_queue_exit(&ring);
 	return 0;
-}
-
-static long long read_count(void)
-{
-	const char *path = getenv("BENCH_FSYNC_COUNT");
-	long long v = -1;
-	FILE *f;
-
-	if (!path)
-		return -1;
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
 }
 
 /* N commands in flight on one region: what group commit makes of a queue */
