@@ -21,7 +21,13 @@
  *   module_pinned_by_ring  a ring's registered /dev/pmemflush pins the module
  *   fuzz            20,000 random commands: every res documented, log clean
  *   teardown_in_flight  device_dax unbound while commands wait: 0 or ENXIO
+ *   thread_exit     a thread exits with commands queued: cancelled
+ *                   (ECANCELED) on 6.7 and later, completed on 6.1
+ *   files_by_fd     by-fd commands on DAX files (ext4, XFS, virtio-pmem
+ *                   ext4): the resolution that may sleep, reissued from
+ *                   io-wq
  */
+#include <sys/utsname.h>
 #include <dirent.h>
 #include <liburing.h>
 #include <pthread.h>
@@ -741,6 +747,177 @@ TEST(teardown_in_flight)
 	close(kmsg);
 	io_uring_queue_exit(&ring);
 	close(dev);
+}
+
+/*
+ * A thread that exits with commands still queued on the region: on 6.7 and
+ * later io_uring cancels them at its exit (io_uring_cancel_generic() ->
+ * io_uring_try_cancel_uring_cmd(), the module's IO_URING_F_CANCEL path),
+ * and they complete with ECANCELED; 6.1 has no cancel for a driver's
+ * command, and they complete with 0 when their flush has run. One flush is
+ * held in the widened window first, so that the later commands are queued
+ * behind it and not part of it. Nothing else, and the log stays clean.
+ */
+#define NEXIT	16
+
+struct exiter {
+	struct io_uring *ring;
+	int dev;
+	__u32 id;
+	int submitted;
+	int waited_ms;
+};
+
+static void *exiter(void *arg)
+{
+	struct exiter *x = arg;
+	struct pmemflush_flush f = by_id(x->id, 0, 4096);
+	int i;
+
+	prep(x->ring, x->dev, &f, sizeof(f), PMEMFLUSH_URING_CMD_FLUSH, 0);
+	x->submitted = io_uring_submit(x->ring);
+	for (i = 0; i < 2000 * pmf_timeout_scale(); i++) {
+		if (pmf_read_ll(PMF_DEBUGFS "/in_window") > 0)
+			break;
+		usleep(1000);
+	}
+	x->waited_ms = i;
+	for (i = 1; i <= NEXIT; i++)
+		prep(x->ring, x->dev, &f, sizeof(f), PMEMFLUSH_URING_CMD_FLUSH, i);
+	x->submitted += io_uring_submit(x->ring);
+	return NULL;	/* the thread's exit, with NEXIT commands queued */
+}
+
+static bool kernel_cancels(void)
+{
+	struct utsname u;
+	int major, minor;
+
+	return !uname(&u) && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+	       (major > 6 || (major == 6 && minor >= 7));
+}
+
+TEST(thread_exit)
+{
+	int dev, fd, region, i, res, kmsg, lost, ok = 0, canceled = 0, other = 0;
+	struct io_uring ring;
+	struct exiter x;
+	char delay[32];
+	pthread_t th;
+	long long id;
+
+	dev = open(PMEMFLUSH_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dev);
+	fd = open_flushing(dev, &region);
+	if (fd < 0)
+		SKIP(return, "no device-dax with a device flush on this stack");
+	pmf_write_file(DELAY_KNOB, "0", O_TRUNC);
+	id = pmf_register(dev, fd);
+	ASSERT_LE(0, id);
+	ASSERT_EQ(0, ring_init(&ring, 32, IORING_SETUP_SQE128));
+	kmsg = pmf_kmsg_open();
+	ASSERT_LE(0, kmsg);
+	snprintf(delay, sizeof(delay), "%d", 300000 * pmf_timeout_scale());
+	ASSERT_EQ(0, pmf_write_file(DELAY_KNOB, delay, O_TRUNC));
+	x = (struct exiter){ .ring = &ring, .dev = dev, .id = (__u32)id };
+	ASSERT_EQ(0, pthread_create(&th, NULL, exiter, &x));
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	ASSERT_EQ(0, pmf_write_file(DELAY_KNOB, "0", O_TRUNC));
+	ASSERT_EQ(NEXIT + 1, x.submitted);
+	EXPECT_GT(2000 * pmf_timeout_scale(), x.waited_ms);
+	for (i = 0; i < NEXIT + 1; i++) {
+		res = reap(&ring, NULL, NULL);
+		if (!res)
+			ok++;
+		else if (res == -ECANCELED)
+			canceled++;
+		else
+			other++;
+	}
+	TH_LOG("a flush in the window after %d ms; %d commands after the exit: "
+	       "%d ok, %d ECANCELED, %d other", x.waited_ms, NEXIT + 1, ok,
+	       canceled, other);
+	EXPECT_EQ(0, other);
+	EXPECT_LE(1, ok);	/* the one in the window */
+	if (kernel_cancels()) {
+		EXPECT_LT(0, canceled);
+	} else {
+		EXPECT_EQ(0, canceled);
+	}
+	EXPECT_EQ(0, pmf_kmsg_scan(kmsg, &lost));
+	EXPECT_EQ(0, lost);
+	close(kmsg);
+	io_uring_queue_exit(&ring);
+	close(fd);
+	close(dev);
+}
+
+/*
+ * By-fd commands on DAX files and a DAX block device: resolving the target
+ * may sleep, so the module answers the non-blocking issue with EAGAIN and
+ * io_uring reissues the command from io-wq; each completes with 0, with a
+ * device flush behind it where the region has one (virtio-pmem, flush
+ * hints), and past the end with ERANGE.
+ */
+TEST(files_by_fd)
+{
+	static const struct {
+		const char *env;
+		bool dir, device_flush;
+	} targets[] = {
+		{ "PMF_NFIT_EXT4", true, false },
+		{ "PMF_NFIT_XFS", true, false },
+		{ "PMF_VIRTIO_EXT4", true, true },
+		{ "PMF_HINTS_PMEM", false, true },
+	};
+	struct pmemflush_flush f;
+	struct pmemflush_query q;
+	struct io_uring ring;
+	char path[PATH_MAX];
+	int dev, fd, n = 0;
+	unsigned int i;
+	__u64 seq;
+
+	dev = open(PMEMFLUSH_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, ring_init(&ring, 8, IORING_SETUP_SQE128 | IORING_SETUP_CQE32));
+	for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		const char *p = getenv(targets[i].env);
+
+		if (!p)
+			continue;
+		if (targets[i].dir) {
+			snprintf(path, sizeof(path), "%s/pmf-uring-file", p);
+			fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			ASSERT_LE(0, fd) TH_LOG("%s: %s", path, strerror(errno));
+			ASSERT_EQ(0, ftruncate(fd, 1 << 20));
+			ASSERT_EQ(0, fsync(fd));
+		} else {
+			snprintf(path, sizeof(path), "%s", p);
+			fd = open(path, O_RDWR | O_CLOEXEC);
+			ASSERT_LE(0, fd) TH_LOG("%s: %s", path, strerror(errno));
+		}
+		ASSERT_EQ(0, pmf_query(dev, fd, &q));
+		f = by_fd(fd, 4096, 8192);
+		seq = ~0ULL;
+		EXPECT_EQ(0, one(&ring, dev, &f, sizeof(f),
+				 PMEMFLUSH_URING_CMD_FLUSH, &seq)) TH_LOG("%s", path);
+		if (targets[i].device_flush) {
+			EXPECT_LT(0, seq);
+		} else {
+			EXPECT_EQ(0, seq);
+		}
+		f = by_fd(fd, q.target_size, 1);
+		EXPECT_EQ(-ERANGE, one(&ring, dev, &f, sizeof(f),
+				       PMEMFLUSH_URING_CMD_FLUSH, NULL));
+		close(fd);
+		if (targets[i].dir)
+			unlink(path);
+		n++;
+	}
+	io_uring_queue_exit(&ring);
+	close(dev);
+	EXPECT_LT(0, n) TH_LOG("no DAX file or disk of this stack's in the environment");
 }
 
 TEST_HARNESS_MAIN
