@@ -48,9 +48,46 @@ make_ns() {	# region mode -> chardev or blockdev name
 	esac
 }
 
+# the device the kernel made at probe from the info block of @1's
+# namespace (images of tools/vm/images.sh): the device-dax, fsdax or BTT
+# block device, or the raw namespace's disk; probing is asynchronous
+found_ns() {	# region mode -> chardev or blockdev name
+	local pat i d
+	case "$2" in
+	devdax)	pat="/sys/bus/nd/devices/$1/dax*.*/dax*.*/dev" ;;
+	fsdax)	pat="/sys/bus/nd/devices/$1/pfn*.*/block/*/dev" ;;
+	sector)	pat="/sys/bus/nd/devices/$1/btt*.*/block/*/dev" ;;
+	raw)	pat="/sys/bus/nd/devices/$1/namespace*.*/block/*/dev" ;;
+	esac
+	for i in $(seq 600); do
+		for d in $pat; do
+			[ -e "$d" ] || continue
+			d=$(basename "$(dirname "$d")")
+			if [ -e "/dev/$d" ]; then
+				echo "$d"
+				return 0
+			fi
+		done
+		sleep 0.2
+	done
+	echo "setup: $1 has no $2 device from its info block" >&2
+	return 1
+}
+
+# the target of region @1 in mode @2: made with ndctl on empty backing
+# files, found on images that carry it
+target_ns() {	# region mode [align]
+	if [ -n "${PMF_QEMU_IMAGES_USED:-}" ]; then
+		found_ns "$1" "$2"
+	else
+		make_ns "$@"
+	fi
+}
+
 mount_dax() {	# fstype blockdev dir
 	local t0=$SECONDS
 	mkdir -p "$3"
+	[ -n "${PMF_QEMU_IMAGES_USED:-}" ] ||
 	case "$1" in
 	ext4)	# no lazy init: its background writes would flush behind the tests' backs
 		mkfs.ext4 -q -F -b 4096 -E lazy_itable_init=0,lazy_journal_init=0 "/dev/$2" ;;
@@ -58,11 +95,11 @@ mount_dax() {	# fstype blockdev dir
 	esac
 	mount -t "$1" -o dax,noatime "/dev/$2" "$3"
 	grep -q " $3 .*dax" /proc/mounts || { echo "setup: $3 not mounted with dax" >&2; return 1; }
-	log "$1 on $2 made and mounted in $((SECONDS - t0)) s"
+	log "$1 on $2 ${PMF_QEMU_IMAGES_USED:+found, }mounted in $((SECONDS - t0)) s"
 }
 
 setup_qemu() {
-	local r dev
+	local r dev rt i
 	# ndctl's modprobe hook for libnvdimm chatters about TPM keys: quiet
 	# it, but show the errors if loading fails
 	modprobe -a nfit nd_pmem nd_btt dax_pmem device_dax virtio_pmem ext4 xfs \
@@ -72,11 +109,11 @@ setup_qemu() {
 	udevadm settle 2>/dev/null || sleep 1
 
 	r=$(find_region ACPI.NFIT 192)
-	dev=$(make_ns "$r" devdax 4K)
+	dev=$(target_ns "$r" devdax 4K)
 	PMF_NFIT_DEVDAX=/dev/$dev
 
 	r=$(find_region ACPI.NFIT 256)
-	dev=$(make_ns "$r" fsdax)
+	dev=$(target_ns "$r" fsdax)
 	PMF_NFIT_PMEM=/dev/$dev
 	mount_dax ext4 "$dev" /mnt/nfit-ext4
 	PMF_NFIT_EXT4=/mnt/nfit-ext4
@@ -84,51 +121,61 @@ setup_qemu() {
 	# xfs with its realtime volume on another region (nv5): files in
 	# rt/ inherit the realtime flag, so their data lives there
 	r=$(find_region ACPI.NFIT 96)
-	rt=$(make_ns "$r" fsdax)
+	rt=$(target_ns "$r" fsdax)
 	r=$(find_region ACPI.NFIT 512)
-	dev=$(make_ns "$r" fsdax)
+	dev=$(target_ns "$r" fsdax)
 	mkdir -p /mnt/nfit-xfs
-	mkfs.xfs -q -f -m reflink=0 -r rtdev="/dev/$rt" "/dev/$dev"
+	[ -n "${PMF_QEMU_IMAGES_USED:-}" ] ||
+		mkfs.xfs -q -f -m reflink=0 -r rtdev="/dev/$rt" "/dev/$dev"
 	mount -t xfs -o dax,noatime,rtdev="/dev/$rt" "/dev/$dev" /mnt/nfit-xfs
 	grep -q " /mnt/nfit-xfs .*dax" /proc/mounts ||
 		{ echo "setup: /mnt/nfit-xfs not mounted with dax" >&2; return 1; }
-	mkdir /mnt/nfit-xfs/rt
-	xfs_io -c 'chattr +t' /mnt/nfit-xfs/rt
+	if [ -z "${PMF_QEMU_IMAGES_USED:-}" ]; then
+		mkdir /mnt/nfit-xfs/rt
+		xfs_io -c 'chattr +t' /mnt/nfit-xfs/rt
+	fi
 	PMF_NFIT_XFS=/mnt/nfit-xfs
 	PMF_NFIT_XFS_RT=/mnt/nfit-xfs/rt
 
 	r=$(find_region ACPI.NFIT 128)
-	dev=$(make_ns "$r" raw)
-	printf 'label: gpt\n,32M\n,\n' | sfdisk -q "/dev/$dev"
+	dev=$(target_ns "$r" raw)
+	[ -n "${PMF_QEMU_IMAGES_USED:-}" ] ||
+		printf 'label: gpt\n,32M\n,\n' | sfdisk -q "/dev/$dev"
 	PMF_NFIT_RAW=/dev/$dev
 	PMF_NFIT_PART=/dev/${dev}p1
+	# the kernel reads the partition table when it adds the disk
+	for i in $(seq 300); do
+		[ -b "$PMF_NFIT_PART" ] && break
+		sleep 0.2
+	done
 
 	r=$(find_region ACPI.NFIT 144)
-	dev=$(make_ns "$r" sector)
+	dev=$(target_ns "$r" sector)
 	PMF_NFIT_BTT=/dev/$dev
 	# BTT has no DAX: a file there keeps its data in the page cache
 	mkdir -p /mnt/nfit-btt-ext4
-	mkfs.ext4 -q -F -b 4096 -E lazy_itable_init=0,lazy_journal_init=0 "/dev/$dev"
+	[ -n "${PMF_QEMU_IMAGES_USED:-}" ] ||
+		mkfs.ext4 -q -F -b 4096 -E lazy_itable_init=0,lazy_journal_init=0 "/dev/$dev"
 	mount -t ext4 -o noatime "/dev/$dev" /mnt/nfit-btt-ext4
 	PMF_NFIT_BTT_EXT4=/mnt/nfit-btt-ext4
 
 	# two fsdax disks only pmemflush_identity uses: it partitions them
 	# (one partition reusing the other's dev_t) and leaves them whole
 	r=$(find_region ACPI.NFIT 64)
-	dev=$(make_ns "$r" fsdax)
+	dev=$(target_ns "$r" fsdax)
 	PMF_ID_PMEM_A=/dev/$dev
 	r=$(find_region ACPI.NFIT 80)
-	dev=$(make_ns "$r" fsdax)
+	dev=$(target_ns "$r" fsdax)
 	PMF_ID_PMEM_B=/dev/$dev
 
 	r=$(find_region virtio-pmem 320)
-	dev=$(make_ns "$r" fsdax)
+	dev=$(target_ns "$r" fsdax)
 	mount_dax ext4 "$dev" /mnt/virtio-ext4
 	PMF_VIRTIO_EXT4=/mnt/virtio-ext4
 	PMF_VIRTIO_EXT4_FSYNC=$PMF_OUT/fsync-vp0
 
 	r=$(find_region virtio-pmem 160)
-	dev=$(make_ns "$r" devdax 4K)
+	dev=$(target_ns "$r" devdax 4K)
 	PMF_VIRTIO_DEVDAX=/dev/$dev
 	PMF_VIRTIO_DEVDAX_FSYNC=$PMF_OUT/fsync-vp1
 	sync
