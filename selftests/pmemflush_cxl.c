@@ -185,7 +185,12 @@ TEST_F(cxl, uring_flush)
 				     0, &seq));
 		EXPECT_EQ(0, seq);
 	}
-	EXPECT_EQ(variant->registers ? 2 : 1, pmf_probe_count(&probe));
+	/*
+	 * the command by id ran nvdimm_flush() in this thread; the one by fd
+	 * was reissued from an io-wq worker (resolving an fd may sleep),
+	 * whose pid the probe's filter leaves out
+	 */
+	EXPECT_EQ(variant->registers ? 1 : 0, pmf_probe_count(&probe));
 	pmf_probe_stop(&probe);
 	EXPECT_EQ(-ERANGE, cxl_cmd(&ring, self->dev, 0, self->fd,
 				   q.target_size, &seq));
