@@ -134,7 +134,8 @@ fi
 # one series' boots; each appends "RC SERIES STACK" to $boots
 boots=$b/boots.list
 : >"$boots"
-run_series() {
+rm -f "$b"/prepared-*
+run_series() {	# series [stacks, default: all of the series']
 	local series=$1 vmenv=() kver dbg nvdimm tests stacks stack
 	# a boot's limit: CI's whole budget. The Debian QEMU boot ran into
 	# 2,400 s on a machine busy with the debug build and other guests,
@@ -172,11 +173,12 @@ run_series() {
 		make --no-print-directory -s module KSERIES=$series >/dev/null
 		tools/vm/mkinitramfs.sh "$kver" "$b/initramfs-$kver.cpio.gz"
 		tools/extract-kernel-src.sh "$kver" "$b/ksrc-$kver" >/dev/null
+		touch "$b/prepared-$series"
 		nvdimm=$b/ksrc-$kver/src/tools/testing/nvdimm
 		tests=$(printf '%s\n' $selftests | grep -Ev "$debug_only")
 		[ "$series" = 6.1 ] ||
 			tests=$(printf '%s\n' $tests | grep -Ev "$only_61")
-		stacks=$stack_list
+		stacks=${2:-$stack_list}
 	fi
 	if [ "$series" = debug ]; then
 		# one vCPU each: side by side they use the core the Debian boots
@@ -252,15 +254,23 @@ for series in $series_list; do
 	esac
 done
 later_run=
+# ... and the 6.12 CXL boot, the last of that slot, goes to the end of the
+# 6.1 slot instead, which ends earlier: the package test waits for both
+moved=
 if [ -n "$dbg_run" ] && [ -z "$dbg_pid" ] && [ -n "$later" ] &&
    [[ " $stack_list " == *" nfit_test "* ]]; then
+	if [ "$later" = " 6.12" ] && [[ " $series_list " == *" 6.1 "* ]] &&
+	   [[ " $stack_list " == *" cxl "* ]]; then
+		moved=cxl
+	fi
 	{
 		while [ ! -e "$b/debug-nfit_test.done" ] &&
 		      kill -0 "$dbg_run" 2>/dev/null; do
 			sleep 5
 		done
 		for series in $later; do
-			run_series "$series"
+			run_series "$series" "$(printf '%s\n' $stack_list |
+					       grep -vx "${moved:-.}" | xargs)"
 		done
 	} >"$b/later-boots.log" 2>&1 &
 	later_run=$!
@@ -271,6 +281,13 @@ for series in $series_list; do
 		run_series "$series"
 	fi
 done
+if [ -n "$moved" ]; then
+	# after the other slot built 6.12's module and initramfs: not both at once
+	while [ ! -e "$b/prepared-6.12" ] && kill -0 "$later_run" 2>/dev/null; do
+		sleep 5
+	done
+	run_series 6.12 "$moved"
+fi
 # the package test boots Debian's kernels with what DKMS installed in
 # /lib/modules, which every guest sees: not beside a Debian series
 if [ -n "$later_run" ]; then
