@@ -233,6 +233,37 @@ static long long region_flushes(int fd)
 	return completed;
 }
 
+/* @fd mapped with these options; 0 or the library's error */
+static int vm_map(int fd, enum pmem2_granularity gran, size_t len,
+		  enum pmem2_sharing_type sharing, unsigned int prot,
+		  struct pmem2_vm_reservation *rsv, size_t rsv_off,
+		  struct pmem2_map **map)
+{
+	struct pmem2_config *cfg;
+	struct pmem2_source *src;
+	int ret;
+
+	if (pmem2_config_new(&cfg))
+		return -1;
+	pmem2_config_set_required_store_granularity(cfg, gran);
+	pmem2_config_set_length(cfg, len);
+	ret = pmem2_config_set_sharing(cfg, sharing);
+	if (!ret)
+		ret = pmem2_config_set_protection(cfg, prot);
+	if (!ret)
+		ret = pmem2_config_set_vm_reservation(cfg, rsv, rsv_off);
+	if (!ret)
+		ret = pmem2_source_from_fd(&src, fd);
+	if (!ret) {
+		ret = pmem2_map_new(map, cfg, src);
+		pmem2_source_delete(&src);
+	}
+	pmem2_config_delete(&cfg);
+	return ret;
+}
+
+#define VM_RW (PMEM2_PROT_READ | PMEM2_PROT_WRITE)
+
 /* does a child process see a write lock on the first byte of @fd's file? */
 static int lock_seen_by_child(int fd)
 {
@@ -839,8 +870,6 @@ TEST(hints_devdax_uring)
 {
 	const char *path = getenv("PMF_HINTS_DEVDAX");
 	struct pmemflush_flush_cmd cmd[8];
-	struct pmem2_config *cfg;
-	struct pmem2_source *src;
 	struct pmem2_map *map;
 	long long rf0, rf1;
 	struct kcount k;
@@ -849,11 +878,8 @@ TEST(hints_devdax_uring)
 	ASSERT_NE(NULL, path);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, pmem2_config_new(&cfg));
-	ASSERT_EQ(0, pmem2_config_set_required_store_granularity(cfg,
-						PMEM2_GRANULARITY_PAGE));
-	ASSERT_EQ(0, pmem2_source_from_fd(&src, fd));
-	ASSERT_EQ(0, pmem2_map_new(&map, cfg, src));
+	ASSERT_EQ(0, vm_map(fd, PMEM2_GRANULARITY_PAGE, 0, PMEM2_SHARED, VM_RW,
+			    NULL, 0, &map));
 	for (i = 0; i < 8; i++) {
 		ASSERT_EQ(0, pmemflush_deep_flush_prepare(map,
 				pmem2_map_get_address(map), 0, &cmd[i]));
@@ -873,8 +899,6 @@ TEST(hints_devdax_uring)
 	EXPECT_LE(rf0 + 1, rf1);
 	EXPECT_GE(rf0 + 8, rf1);
 	ASSERT_EQ(0, pmem2_map_delete(&map));
-	pmem2_source_delete(&src);
-	pmem2_config_delete(&cfg);
 	close(fd);
 }
 #endif
@@ -896,8 +920,6 @@ TEST(uring_refusal_falls_back)
 	static const int why[] = { -EMSGSIZE, -EOPNOTSUPP };
 	const char *path = getenv("PMF_VIRTIO_DEVDAX");
 	struct pmemflush_flush_cmd cmd;
-	struct pmem2_config *cfg;
-	struct pmem2_source *src;
 	struct pmem2_map *map;
 	struct kcount k;
 	int fd, i, res;
@@ -906,11 +928,8 @@ TEST(uring_refusal_falls_back)
 	ASSERT_NE(NULL, path);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, pmem2_config_new(&cfg));
-	ASSERT_EQ(0, pmem2_config_set_required_store_granularity(cfg,
-						PMEM2_GRANULARITY_PAGE));
-	ASSERT_EQ(0, pmem2_source_from_fd(&src, fd));
-	ASSERT_EQ(0, pmem2_map_new(&map, cfg, src));
+	ASSERT_EQ(0, vm_map(fd, PMEM2_GRANULARITY_PAGE, 0, PMEM2_SHARED, VM_RW,
+			    NULL, 0, &map));
 	a = pmem2_map_get_address(map);
 	for (i = 0; i < 2; i++) {
 		memset(a, 0x60 + i, 64);
@@ -926,8 +945,6 @@ TEST(uring_refusal_falls_back)
 		EXPECT_EQ(1, k.flushes);
 	}
 	ASSERT_EQ(0, pmem2_map_delete(&map));
-	pmem2_source_delete(&src);
-	pmem2_config_delete(&cfg);
 	close(fd);
 }
 
@@ -973,35 +990,6 @@ static size_t vm_devdax_align(int fd)
 	return v > 0 ? (size_t)v : 0;
 }
 
-static int vm_map(int fd, enum pmem2_granularity gran, size_t len,
-		  enum pmem2_sharing_type sharing, unsigned int prot,
-		  struct pmem2_vm_reservation *rsv, size_t rsv_off,
-		  struct pmem2_map **map)
-{
-	struct pmem2_config *cfg;
-	struct pmem2_source *src;
-	int ret;
-
-	if (pmem2_config_new(&cfg))
-		return -1;
-	pmem2_config_set_required_store_granularity(cfg, gran);
-	pmem2_config_set_length(cfg, len);
-	ret = pmem2_config_set_sharing(cfg, sharing);
-	if (!ret)
-		ret = pmem2_config_set_protection(cfg, prot);
-	if (!ret)
-		ret = pmem2_config_set_vm_reservation(cfg, rsv, rsv_off);
-	if (!ret)
-		ret = pmem2_source_from_fd(&src, fd);
-	if (!ret) {
-		ret = pmem2_map_new(map, cfg, src);
-		pmem2_source_delete(&src);
-	}
-	pmem2_config_delete(&cfg);
-	return ret;
-}
-
-#define VM_RW (PMEM2_PROT_READ | PMEM2_PROT_WRITE)
 
 /*
  * Device-dax inside a reservation: at an offset that is a multiple of the
