@@ -9,13 +9,19 @@
  * Lifetimes. A queued command holds its target as the ioctl holds it for
  * the call (pmf_cmd_get(): the id's reference, or the fd's file and its
  * resolution), released when it completes; its request holds the
- * /dev/pmemflush file, hence this module. Ring exit and task exit wait for
- * the request: on 6.7 and later the ring cancels a command still queued
- * (io_uring_cmd_mark_cancelable(); the command completes with ECANCELED);
- * 6.1 has no way to cancel a driver's command (IO_URING_F_CANCEL and the
- * cancelable list came with 6.7), so io_ring_exit_work() and
- * io_uring_cancel_generic() wait for the completion, which the region's
- * worker posts after at most the flush under way and the next.
+ * /dev/pmemflush file, hence this module. Ring exit (io_ring_exit_work())
+ * and exec (io_uring_task_cancel()) deal with the request: on 6.7 and later
+ * they cancel a command still queued (io_uring_cmd_mark_cancelable(); the
+ * command completes with ECANCELED); 6.1 has no way to cancel a driver's
+ * command (IO_URING_F_CANCEL and the cancelable list came with 6.7), so
+ * io_ring_exit_work() and io_uring_cancel_generic() wait for the
+ * completion, which the region's worker posts after at most the flush
+ * under way and the next. A thread's exit, or a process's that leaves the
+ * ring open elsewhere, cancels nothing on either (io_uring_files_cancel()
+ * waits only for the requests io_uring tracks, and these are not): the
+ * command completes later, its task work
+ * run by io_uring's fallback work (io_fallback_req_func()) once its task
+ * has gone. pmemflush_uring_test's exec_cancels sees both behaviours.
  */
 
 #include <linux/file.h>
