@@ -215,7 +215,8 @@ $(B)/bench/deepflush_bench: bench/deepflush_bench.c bench/bench.h include/libpme
 	$(CC) $(UCFLAGS) -o $@ $< $(LINK_PMF) -lpthread
 
 # FLUSH through io_uring against the ioctl, raw (liburing, no library)
-$(B)/bench/uring_bench: bench/uring_bench.c bench/bench.h include/uapi/linux/pmemflush.h
+$(B)/bench/uring_bench: bench/uring_bench.c bench/bench.h include/uapi/linux/pmemflush.h \
+		include/libpmemflush/uring.h
 	@mkdir -p $(dir $@)
 	$(CC) $(UCFLAGS) -o $@ $< -luring
 

@@ -2,7 +2,8 @@
 /*
  * FLUSH through io_uring against the FLUSH ioctl by id, on one registered
  * target, in the same process and boot; one JSON object per line, as
- * deepflush_bench prints. Raw calls, no library: the kernel's cost.
+ * deepflush_bench prints. Raw calls (SQEs from <libpmemflush/uring.h>'s
+ * header-only helper, nothing of the library linked): the kernel's cost.
  *
  *   uring_bench qd1      TARGET   one command submitted and waited for,
  *                                 against one ioctl, interleaved
@@ -35,7 +36,7 @@
 #include <unistd.h>
 #include <linux/perf_event.h>
 
-#include <linux/pmemflush.h>
+#include <libpmemflush/uring.h>
 
 #include "bench.h"
 
@@ -91,18 +92,11 @@ static int flush_ioctl(void)
 	return ioctl(dev, PMEMFLUSH_FLUSH, &f) ? -errno : 0;
 }
 
+/* FLUSH by id of 64 bytes on fixed file 0 (the library's prep helper) */
 static void prep(struct io_uring_sqe *sqe, __u64 data)
 {
-	struct pmemflush_flush f = {
-		.size = sizeof(f), .flags = PMEMFLUSH_BY_ID, .id = id,
-		.offset = 0, .length = 64,
-	};
-
-	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, 0, NULL, 0, 0);
+	pmemflush_prep_flush(sqe, 0, id, 0, 64);
 	sqe->flags |= IOSQE_FIXED_FILE;
-	sqe->cmd_op = PMEMFLUSH_URING_CMD_FLUSH;
-	memset(sqe->cmd, 0, 80);
-	memcpy(sqe->cmd, &f, sizeof(f));
 	sqe->user_data = data;
 }
 
