@@ -12,9 +12,13 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/perf_event.h>
 
 #define FILE_SIZE	(4UL << 20)
 
@@ -73,6 +77,44 @@ static inline long long read_count(void)
 		v = -1;
 	fclose(f);
 	return v;
+}
+
+/*
+ * A counter of this thread's system calls (raw_syscalls:sys_enter),
+ * created disabled; -1 when tracefs or perf is unavailable.
+ */
+static inline int bench_syscall_counter(void)
+{
+	struct perf_event_attr a;
+	long long id_ev;
+	FILE *f;
+
+	f = fopen("/sys/kernel/tracing/events/raw_syscalls/sys_enter/id", "r");
+	if (!f)
+		f = fopen("/sys/kernel/debug/tracing/events/raw_syscalls/sys_enter/id", "r");
+	if (!f || fscanf(f, "%lld", &id_ev) != 1) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	memset(&a, 0, sizeof(a));
+	a.type = PERF_TYPE_TRACEPOINT;
+	a.size = sizeof(a);
+	a.config = id_ev;
+	a.disabled = 1;
+	a.exclude_hv = 1;
+	return syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+/* system calls counted by @pfd between ENABLE and DISABLE, or -1 */
+static inline long long bench_syscalls_read(int pfd)
+{
+	long long n;
+
+	if (pfd < 0 || read(pfd, &n, sizeof(n)) != sizeof(n))
+		return -1;
+	return n;
 }
 
 #endif /* PMF_BENCH_H */

@@ -5,6 +5,8 @@
  * (deepflush_bench) and against Debian's PMDK libpmem2 (deepflush_bench.pmdk,
  * -DBENCH_PMDK), so both libraries run the same code in separate processes.
  *
+ *   deepflush_bench clock     TARGET      the clock's own cost per read, and
+ *                                         whether it is a system call
  *   deepflush_bench floor     TARGET      null ioctl, FLUSH ioctl by fd and
  *                                         by id, sysfs, msync
  *   deepflush_bench pmem2     TARGET      pmem2_deep_flush on 64 B, 4 KiB,
@@ -57,6 +59,7 @@
 #define FEW_SAMPLES	10	/* floor for slow ops */
 #define BUDGET_NS	4000000000ULL
 #define THREAD_SECONDS	3	/* each threads and idthreads run */
+#define CLOCK_READS	1000
 
 static const char *target, *label;
 
@@ -769,14 +772,59 @@ static int bench_idthreads(int ncounts, char **counts)
 	return 0;
 }
 
+/*
+ * The instrument: what one clock read costs and whether it is a system
+ * call. Every timed interval holds one read, so a clock that costs
+ * microseconds pulls every ratio towards 1.
+ */
+static int bench_clock(void)
+{
+	static uint64_t ns[CLOCK_READS];
+	long long calls = -1;
+	char src[64] = "unknown";
+	FILE *f;
+	int pfd, i;
+
+	f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+	if (f) {
+		if (!fgets(src, sizeof(src), f))
+			strcpy(src, "unknown");
+		src[strcspn(src, "\n")] = 0;
+		fclose(f);
+	}
+	pfd = bench_syscall_counter();
+	if (pfd >= 0) {
+		ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0);
+		for (i = 0; i < CLOCK_READS; i++)
+			now_ns();
+		ioctl(pfd, PERF_EVENT_IOC_DISABLE, 0);
+		calls = bench_syscalls_read(pfd);
+		close(pfd);
+	}
+	for (i = 0; i < CLOCK_READS; i++) {
+		uint64_t t = now_ns();
+
+		ns[i] = now_ns() - t;
+	}
+	qsort(ns, CLOCK_READS, sizeof(*ns), cmp_u64);
+	/* the disabling ioctl is counted too */
+	printf("{\"target\":\"%s\",\"op\":\"clock\",\"clocksource\":\"%s\","
+	       "\"read_ns\":%llu,\"syscalls_per_read\":%.3f}\n", label, src,
+	       (unsigned long long)ns[CLOCK_READS / 2],
+	       calls < 0 ? -1.0 : (calls - 1.0) / CLOCK_READS);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s floor|pmem2|threads|idthreads TARGET [N...]\n", argv[0]);
+		fprintf(stderr, "usage: %s clock|floor|pmem2|threads|idthreads TARGET [N...]\n", argv[0]);
 		return 2;
 	}
 	target = argv[2];
 	label = getenv("BENCH_NAME") ? getenv("BENCH_NAME") : target;
+	if (!strcmp(argv[1], "clock"))
+		return bench_clock();
 	if (!strcmp(argv[1], "floor"))
 		return bench_floor();
 	if (!strcmp(argv[1], "pmem2"))

@@ -26,6 +26,9 @@ uring() {	# name path count mode [args]
 	run "$name" "$path" "$count" "$PMF_URING_BENCH" "$@" "$path"
 }
 
+# the instrument first: the clock's cost per read, and whether it is a syscall
+run clock-$PMF_STACK /dev/null "" "$PMF_BENCH" clock /dev/null
+
 if [ "$PMF_STACK" = nfit_test ]; then
 	# flush hints: a device flush of a few register writes per call
 	uring nfit_test-hints "$PMF_HINTS_DEVDAX" "" qd1
