@@ -142,7 +142,7 @@ $(B)/selftests/pmemflush_soak.%: selftests/pmemflush_soak.c selftests/*.h \
 $(B)/selftests/pmemflush_fuzz.%: selftests/pmemflush_fuzz.c selftests/*.h \
 		include/uapi/linux/pmemflush.h
 	@mkdir -p $(dir $@)
-	$(SELFTEST_CC) -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< -lpthread
+	$(SELFTEST_CC) -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< -lpthread -luring
 
 # linked against the library in build/, found there at run time
 LINK_PMF = -L$(B)/ulib -Wl,-rpath,$(B)/ulib -lpmemflush

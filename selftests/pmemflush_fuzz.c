@@ -23,12 +23,21 @@
  * that mention pmemflush fail the run; so does a real flush that no longer
  * works afterwards.
  *
+ * About one FLUSH in seven goes through io_uring instead (IORING_OP_URING_CMD
+ * on the same /dev/pmemflush fd, the struct's bytes in the SQE's 80-byte
+ * command area), judged by the same oracle: the CQE's res must be what the
+ * ioctl's errno would be for those bytes (plus E2BIG above 80 bytes, ENOTTY
+ * for any other cmd_op, EMSGSIZE from a ring of 64-byte SQEs), and a
+ * success's flush_seq (CQE32) must say what a plain FLUSH said about the
+ * device flush.
+ *
  * PMF_FUZZ_SEED (decimal or 0x...) seeds it; each thread's stream of calls
  * is a function of the seed, the phase and the thread (the interleaving of
  * threads, the churn and the forked children is not).
  */
 #include <grp.h>
 #include <inttypes.h>
+#include <liburing.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -56,6 +65,8 @@
 #define FILE_SIZE	(1 << 20)	/* the DAX files the pool opens */
 #define PAGE		4096
 #define MAX_FAIL_PRINTS	40
+#define URING_AREA	80		/* an SQE128's command area */
+#define URING_PCT	15		/* of FLUSH-shaped calls */
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -140,9 +151,10 @@ static const int kind_doc[NKINDS][3] = {
 };
 
 /* commands */
-enum { CL_FLUSH, CL_QUERY, CL_REGISTER, CL_UNREGISTER, CL_BADCMD, NCL };
+enum { CL_FLUSH, CL_QUERY, CL_REGISTER, CL_UNREGISTER, CL_BADCMD, CL_URING,
+       NCL };
 static const char *const cl_name[NCL] = {
-	"FLUSH", "QUERY", "REGISTER", "UNREGISTER", "other",
+	"FLUSH", "QUERY", "REGISTER", "UNREGISTER", "other", "io_uring",
 };
 static const unsigned int ksize[4] = {
 	sizeof(struct pmemflush_flush), sizeof(struct pmemflush_query),
@@ -266,7 +278,9 @@ enum {
 	EV_FLUSH_FD_OK, EV_FLUSH_ID_OK, EV_QUERY_FD_OK, EV_QUERY_ID_OK,
 	EV_REG_FD_OK, EV_REG_ADDR_OK, EV_UNREG_OK, EV_DEVFLUSH, EV_ENOSPC,
 	EV_EXACT, EV_RO, EV_GUARD_TRUNC, EV_BIG, EV_OUTNZ, EV_SLOW,
-	EV_CHURN, EV_FLIP, EV_PRIV_REOPEN, EV_FORK, EV_FILL, EV_CUT, NEV
+	EV_CHURN, EV_FLIP, EV_PRIV_REOPEN, EV_FORK, EV_FILL, EV_CUT,
+	EV_URING_FD_OK, EV_URING_ID_OK, EV_URING_DEVFLUSH, EV_URING_SMALL,
+	EV_URING_BADOP, EV_URING_BIG, NEV
 };
 static const char *const ev_name[NEV] = {
 	"FLUSH by fd ok", "FLUSH by id ok", "QUERY by fd ok", "QUERY by id ok",
@@ -279,6 +293,10 @@ static const char *const ev_name[NEV] = {
 	"private /dev/pmemflush reopened", "fork()ed fuzzing children",
 	"own files filled until ENOSPC (runs started)",
 	"FLUSH structs cut after their inputs (EFAULT)",
+	"io_uring FLUSH by fd ok", "io_uring FLUSH by id ok",
+	"io_uring FLUSH ok with a device flush (flush_seq)",
+	"io_uring commands on 64-byte SQEs", "io_uring commands, other cmd_op",
+	"io_uring FLUSH with @size above the 80-byte area",
 };
 
 struct stats {
@@ -638,6 +656,9 @@ struct fz {
 	int nkids;
 	uint64_t phase_start, phase_n;
 	struct stats st;
+	struct io_uring ring;	/* SQE128 and CQE32 */
+	struct io_uring ring64;	/* 64-byte SQEs */
+	bool rings;
 	uint8_t img[ARENA];	/* what was passed in */
 };
 
@@ -697,6 +718,7 @@ struct call {
 	uint64_t want_off;	/* REGISTER by address: the offset it must return */
 	struct eset exact;	/* empty: only the documented set applies */
 	bool want_learned;	/* on success outputs must equal lk[kind] */
+	bool uring;		/* sent as an io_uring command */
 };
 
 /* a range within (or around) a target of @size bytes */
@@ -1264,10 +1286,33 @@ static void predict(struct fz *z, struct call *c)
 /* ---------------------------------------------------------------------- */
 /* checks after the call */
 
+/*
+ * What the uapi's io_uring DOC allows a CQE: the command's errnos and
+ * EMSGSIZE, ENOTTY, EOPNOTSUPP, ECANCELED. A pool slot may hold any file:
+ * io_uring answers EBADF for a closed number, and a file without a
+ * uring_cmd operation EOPNOTSUPP; one with its own (a block device or a
+ * socket on newer kernels) refuses our cmd_op with EINVAL or EOPNOTSUPP.
+ */
+static struct eset uring_doc(const struct call *c)
+{
+	struct eset s = doc_set[c->cl == CL_BADCMD ? CL_BADCMD : CL_FLUSH];
+
+	es_add(&s, EMSGSIZE);
+	es_add(&s, ENOTTY);
+	es_add(&s, EOPNOTSUPP);
+	es_add(&s, ECANCELED);
+	if (c->loose) {
+		es_add(&s, EBADF);
+		es_add(&s, EINVAL);
+	}
+	return s;
+}
+
 static void fail(struct fz *z, const struct call *c, int rc, int err,
 		 const char *what)
 {
 	char exp[256], sizes[64];
+	struct eset doc = uring_doc(c);
 
 	z->st.fails++;
 	if (__atomic_fetch_add(&sh->printed, 1, __ATOMIC_RELAXED) >= MAX_FAIL_PRINTS)
@@ -1275,15 +1320,18 @@ static void fail(struct fz *z, const struct call *c, int rc, int err,
 	if (!es_empty(&c->exact))
 		es_fmt(&c->exact, exp, sizeof(exp));
 	else
-		es_fmt(&doc_set[c->cl], exp, sizeof(exp));
-	if (c->readable)
+		es_fmt(c->uring ? &doc : &doc_set[c->cl], exp, sizeof(exp));
+	if (c->uring)
+		snprintf(sizes, sizeof(sizes), "size %u in the command area",
+			 rd32(z->img, 0));
+	else if (c->readable)
 		snprintf(sizes, sizeof(sizes), "size %u, %u bytes to the guard",
 			 rd32(z->img, 0), c->len);
 	else
 		snprintf(sizes, sizeof(sizes), "arg 0x%lx unreadable", c->argv);
-	say("# FAIL [%s pid %d thread %d] %s: %s cmd 0x%08lx (type 0x%02x nr %u dir %u) %s%s%s, flags 0x%x fd/id %d%s%s%s%s: returned %d %s, expected %s\n",
+	say("# FAIL [%s pid %d thread %d] %s: %s%s 0x%08lx (type 0x%02x nr %u dir %u) %s%s%s, flags 0x%x fd/id %d%s%s%s%s: returned %d %s, expected %s\n",
 	    z->phase ? "unprivileged" : "root", getpid(), z->tid, what,
-	    cl_name[c->cl], c->cmd, (unsigned int)_IOC_TYPE(c->cmd),
+	    cl_name[c->cl], c->uring ? " through io_uring" : "", c->cmd, (unsigned int)_IOC_TYPE(c->cmd),
 	    (unsigned int)_IOC_NR(c->cmd), (unsigned int)_IOC_DIR(c->cmd),
 	    sizes, c->priv ? ", own file" : "", c->ro ? ", read-only page" : "",
 	    c->readable && c->len >= 8 ? rd32(z->img, 4) : 0,
@@ -1423,6 +1471,144 @@ static bool flush_cut(const struct call *c, const uint8_t *img)
 	return c->cl == CL_FLUSH && c->readable && !c->loose &&
 	       rd32(img, 0) == sizeof(struct pmemflush_flush) && c->len >= 32 &&
 	       c->len < sizeof(struct pmemflush_flush);
+}
+
+/* the thread's rings; false when io_uring_setup() refused */
+static bool rings_init(struct fz *z)
+{
+	struct io_uring_params p = {
+		.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32,
+	};
+	int rc;
+
+	rc = io_uring_queue_init_params(4, &z->ring, &p);
+	if (!rc) {
+		rc = io_uring_queue_init(4, &z->ring64, 0);
+		if (rc)
+			io_uring_queue_exit(&z->ring);
+	}
+	if (rc)
+		say("# thread %d (pid %d): io_uring_setup: %s\n", z->tid,
+		    getpid(), strerror(-rc));
+	return z->rings = !rc;
+}
+
+static void rings_exit(struct fz *z)
+{
+	if (!z->rings)
+		return;
+	io_uring_queue_exit(&z->ring);
+	io_uring_queue_exit(&z->ring64);
+	z->rings = false;
+}
+
+/*
+ * @c, a FLUSH-shaped call in the arena, sent as an io_uring command on the
+ * same file instead: its first 80 bytes (zeroes after what was passed) in
+ * the command area, the cmd_op PMEMFLUSH_URING_CMD_FLUSH for the ioctl's
+ * number and the ioctl number itself (or our type's 0x80 with other size
+ * bits) for anything else. The prediction is redone on the area's bytes,
+ * so the CQE must say what an ioctl would for them.
+ */
+static void uring_one(struct fz *z, struct call *c)
+{
+	bool small = rnd(z) % 16 == 0;
+	struct io_uring *ring = small ? &z->ring64 : &z->ring;
+	uint8_t area[URING_AREA] = { 0 };
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	struct timespec t0, t1;
+	struct eset doc;
+	uint64_t seq = 0;
+	uint32_t op;
+	int res, err;
+
+	if (c->cmd == PMEMFLUSH_FLUSH)
+		op = PMEMFLUSH_URING_CMD_FLUSH;
+	else if (rnd(z) % 4 == 0)
+		op = _IOC(_IOC_READ | _IOC_WRITE, PMEMFLUSH_TYPE, 0x80,
+			  rnd(z) % (1 << _IOC_SIZEBITS));
+	else
+		op = (uint32_t)c->cmd;
+	memcpy(area, z->img, c->len < URING_AREA ? c->len : URING_AREA);
+	memcpy(z->img, area, URING_AREA);
+	c->uring = true;
+	c->cmd = op;
+	c->cl = op == PMEMFLUSH_URING_CMD_FLUSH ? CL_FLUSH : CL_BADCMD;
+	c->len = URING_AREA;
+	c->inarena = false;
+	c->ro = false;
+	c->want_learned = false;
+	memset(&c->exact, 0, sizeof(c->exact));
+	predict(z, c);
+	if (c->loose) {
+		memset(&c->exact, 0, sizeof(c->exact));
+	} else if (c->cl == CL_FLUSH) {
+		/* the cmd_op first, then the SQE's size, then the struct */
+		if (small)
+			c->exact = es_of(1, EMSGSIZE);
+		else if (rd32(area, 0) > URING_AREA)
+			c->exact = es_of(1, E2BIG);
+	}
+	if (!es_empty(&c->exact))
+		z->st.ev[EV_EXACT]++;
+	if (small)
+		z->st.ev[EV_URING_SMALL]++;
+	else if (c->cl == CL_BADCMD)
+		z->st.ev[EV_URING_BADOP]++;
+	else if (rd32(area, 0) > URING_AREA)
+		z->st.ev[EV_URING_BIG]++;
+
+	sqe = io_uring_get_sqe(ring);
+	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, c->ioctl_fd, NULL, 0, 0);
+	sqe->cmd_op = op;
+	memcpy(sqe->cmd, area, small ? 16 : URING_AREA);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	res = io_uring_submit_and_wait(ring, 1);
+	if (res != 1) {
+		fail(z, c, res, res < 0 ? -res : 0, "io_uring_submit_and_wait() failed");
+		return;
+	}
+	res = io_uring_wait_cqe(ring, &cqe);
+	if (res) {
+		fail(z, c, res, -res, "io_uring_wait_cqe() failed");
+		return;
+	}
+	res = cqe->res;
+	if (!small)
+		seq = cqe->big_cqe[0];
+	io_uring_cqe_seen(ring, cqe);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	err = res < 0 ? -res : 0;
+	z->st.hist[CL_URING][err < NERRNO ? err : NERRNO - 1]++;
+	z->st.ns[CL_URING][err < NERRNO ? err : NERRNO - 1] +=
+		(t1.tv_sec - t0.tv_sec) * 1000000000ULL + t1.tv_nsec - t0.tv_nsec;
+
+	doc = uring_doc(c);
+	if (res > 0) {
+		fail(z, c, res, 0, "positive CQE res");
+		return;
+	}
+	if (res && !es_has(&doc, err)) {
+		fail(z, c, -1, err, "undocumented CQE res");
+		return;
+	}
+	if (!es_empty(&c->exact) && !es_has(&c->exact, err)) {
+		fail(z, c, res ? -1 : 0, err, "not the documented outcome");
+		return;
+	}
+	if (res || c->cl != CL_FLUSH)
+		return;
+	/* the CQE's flush_seq: non-zero exactly when a device flush served it */
+	if (c->want_learned && c->kind >= 0 &&
+	    !seq != !(lk[c->kind].f.out_flags & PMEMFLUSH_FLUSHED_DEVICE)) {
+		fail(z, c, 0, 0, "flush_seq in the CQE disagrees with a plain FLUSH");
+		return;
+	}
+	if (seq)
+		z->st.ev[EV_URING_DEVFLUSH]++;
+	z->st.ev[(rd32(area, 4) & PMEMFLUSH_BY_ID) ? EV_URING_ID_OK :
+		 EV_URING_FD_OK]++;
 }
 
 static void fuzz_one(struct fz *z)
@@ -1591,6 +1777,11 @@ static void fuzz_one(struct fz *z)
 	if (c.p)
 		c.argv = (uintptr_t)c.p;
 
+	if (z->rings && c.inarena && c.readable &&
+	    (cl == CL_FLUSH || cl == CL_BADCMD) && rnd(z) % 100 < URING_PCT) {
+		uring_one(z, &c);
+		return;
+	}
 	predict(z, &c);
 	if (!es_empty(&c.exact))
 		z->st.ev[EV_EXACT]++;
@@ -1684,6 +1875,9 @@ static void fork_child(struct fz *z)
 	z->child_left = z->phase_n / 12;
 	z->rng ^= 0x5bd1e995ULL * (uint64_t)getpid();
 	priv_reopen(z);
+	/* the parent thread's rings stay its own: the child makes its own */
+	rings_exit(z);
+	rings_init(z);
 }
 
 static void *fuzz_thread(void *arg)
@@ -1692,6 +1886,7 @@ static void *fuzz_thread(void *arg)
 	uint64_t c, n, i, limit = __atomic_load_n(&sh->limit, __ATOMIC_RELAXED);
 	unsigned int f;
 
+	rings_init(z);
 	for (;;) {
 		/* fork between batches: a batch is done by one process */
 		c = __atomic_load_n(&sh->claimed, __ATOMIC_RELAXED);
@@ -1721,6 +1916,7 @@ static void *fuzz_thread(void *arg)
 		if (z->child && (z->child_left -= n) <= 0)
 			break;
 	}
+	rings_exit(z);
 	if (z->child) {
 		stats_merge(&z->st, z->phase);
 		_exit(0);
@@ -2249,7 +2445,7 @@ int main(void)
 	root_n = n_total - n_total / 2;
 	un_n = n_total / 2;
 
-	say("TAP version 13\n1..8\n");
+	say("TAP version 13\n1..9\n");
 	say("# pmemflush_fuzz: seed 0x%" PRIx64 " (replay: PMF_FUZZ_SEED=0x%" PRIx64 "), %" PRIu64 " ioctls: root %" PRIu64 ", unprivileged %" PRIu64 ", %d threads + churn per phase, %zu-bit\n",
 	    seed, seed, n_total, root_n, un_n, NTHREADS, sizeof(long) * 8);
 	if (geteuid() != 0) {
@@ -2380,6 +2576,12 @@ int main(void)
 		  ev_tot[EV_REG_FD_OK] && ev_tot[EV_REG_ADDR_OK] &&
 		  ev_tot[EV_UNREG_OK];
 	tap(deep_ok, "deep paths reached (FLUSH/QUERY by fd and id, REGISTER by fd and address, UNREGISTER)",
+	    tmpl_open(K_DEVDAX) || tmpl_open(K_EXT4) ? NULL :
+	    "neither device-dax nor an ext4 DAX file: nothing can succeed");
+	tap(ev_tot[EV_URING_FD_OK] && ev_tot[EV_URING_ID_OK] &&
+	    ev_tot[EV_URING_SMALL] && ev_tot[EV_URING_BADOP] &&
+	    ev_tot[EV_URING_BIG] && !sh->fails[0] && !sh->fails[1],
+	    "io_uring commands: FLUSH by fd and by id, 64-byte SQEs, other cmd_ops, oversized structs",
 	    tmpl_open(K_DEVDAX) || tmpl_open(K_EXT4) ? NULL :
 	    "neither device-dax nor an ext4 DAX file: nothing can succeed");
 
