@@ -29,12 +29,38 @@ for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
 		missing+=("$p")
 done
+# QEMU 10 from bookworm-backports for every stack: QEMU 7.2 (bookworm's)
+# routes the CXL window through a host bridge's HDM decoder that Linux 6.1
+# never commits for a single root port, so CXL memory dropped writes and no
+# file system could be made there (QEMU 8.0 made such bridges pass-through).
+# One QEMU serves all stacks: Debian installs one version of a package.
+qemu_min=1:10.0
+qemu_pkgs=(qemu-system-x86 qemu-system-common qemu-system-data seabios)
+qemu_ver=$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null || true)
+if [ -z "$qemu_ver" ] || dpkg --compare-versions "$qemu_ver" lt "$qemu_min"; then
+	for p in "${qemu_pkgs[@]}"; do
+		printf '%s\n' "${missing[@]}" | grep -qx "$p" || missing+=("$p")
+	done
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# the backports suite, added the Debian way (same mirror as the release),
+# and pinned: QEMU and the firmware it needs come from it, nothing else
+# (backports' own default keeps every other package at the release's)
+codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+if ! grep -rqs "$codename-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+	mirror=$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/debian.sources \
+		 2>/dev/null | grep -v security | head -n 1)
+	printf 'Types: deb\nURIs: %s\nSuites: %s-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+		"${mirror:-http://deb.debian.org/debian}" "$codename" |
+		$sudo tee /etc/apt/sources.list.d/pmemflush-backports.sources >/dev/null
+fi
+printf '# pmemflush (tools/deps.sh): QEMU 10 and its firmware from backports\nPackage: qemu-system-x86 qemu-system-common qemu-system-data qemu-system-gui qemu-system-modules-* qemu-utils qemu-block-extra seabios\nPin: release n=%s-backports\nPin-Priority: 990\n' \
+	"$codename" | $sudo tee /etc/apt/preferences.d/pmemflush-qemu >/dev/null
 # packages of a foreign architecture (name:arch) need it enabled before update
 for a in $(printf '%s\n' "${missing[@]}" | sed -n 's/.*:\([a-z0-9]*\)$/\1/p' | sort -u); do
 	[ "$a" = "$(dpkg --print-architecture)" ] && continue
@@ -49,3 +75,8 @@ $sudo apt-get update -q || echo "deps: apt-get update failed, using the indexes 
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" ||
 	$sudo apt-get install -y -q --no-install-recommends \
 		-t "$(. /etc/os-release && echo "$VERSION_CODENAME")" "${missing[@]}"
+qemu_ver=$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null || true)
+dpkg --compare-versions "${qemu_ver:-0}" ge "$qemu_min" || {
+	echo "deps: qemu-system-x86 ${qemu_ver:-missing}, but the stacks need $qemu_min (bookworm-backports)" >&2
+	exit 1
+}
