@@ -454,6 +454,8 @@ cxl)
 		add_target "$PMF_CXL_RAW" block cxl 0 0 0
 		[ -n "${PMF_CXL_EXT4:-}" ] &&
 			add_target "$(mkfile "$PMF_CXL_EXT4")" fsdax_file cxl 0 0 1
+		[ -n "${PMF_CXL_XFS:-}" ] &&
+			add_target "$(mkfile "$PMF_CXL_XFS")" fsdax_file cxl 0 0 1
 		devdax=$PMF_CXL_DEVDAX
 	fi
 	;;

@@ -211,46 +211,57 @@ qemu_version() {
 	qemu-system-x86_64 --version 2>/dev/null | sed -n 's/.*version \([^ ]*\).*/\1/p'
 }
 
-# CXL: the cxl_* drivers find the type-3 device, and one pmem region over it
-# (cxl create-region) becomes an nd region on the "CXL" nd bus: device-dax,
-# fsdax and raw namespaces on it. A DAX file system needs block I/O that
-# reads back what it wrote; when it does not, the reason goes to the tests.
+# CXL: the cxl_* drivers find the two type-3 devices, and one pmem region
+# interleaved 2 ways over both (the host bridge interleaves its two root
+# ports; cxl create-region) becomes an nd region on the "CXL" nd bus:
+# device-dax, fsdax with ext4 -o dax, raw, fsdax with xfs -o dax. Block
+# I/O must read back what it wrote before a file system goes there; when
+# it does not (QEMU 7.2 dropped the writes), the tests fail with why.
 setup_cxl() {
 	local r dev i
-	modprobe -a nd_pmem dax_pmem device_dax ext4 cxl_acpi cxl_pci cxl_mem \
-		cxl_pmem 2>/dev/null</dev/null ||
-		modprobe -a nd_pmem dax_pmem device_dax ext4 cxl_acpi cxl_pci \
-			cxl_mem cxl_pmem
+	modprobe -a nd_pmem dax_pmem device_dax ext4 xfs cxl_acpi cxl_pci \
+		cxl_mem cxl_pmem 2>/dev/null</dev/null ||
+		modprobe -a nd_pmem dax_pmem device_dax ext4 xfs cxl_acpi \
+			cxl_pci cxl_mem cxl_pmem
 	udevadm settle 2>/dev/null || sleep 1
 	for i in $(seq 50); do
-		[ -e /sys/bus/cxl/devices/mem0 ] && break
+		[ -e /sys/bus/cxl/devices/mem0 ] && [ -e /sys/bus/cxl/devices/mem1 ] &&
+			break
 		sleep 0.2
 	done
-	# without a memdev (cxl_pci did not probe) there is nothing to test
-	if [ ! -e /sys/bus/cxl/devices/mem0 ]; then
-		PMF_CXL_SKIP="no CXL memdev: $(dmesg | grep -m1 -o 'cxl_pci .*' ||
+	# without the memdevs (cxl_pci did not probe) there is nothing to test
+	if [ ! -e /sys/bus/cxl/devices/mem0 ] || [ ! -e /sys/bus/cxl/devices/mem1 ]; then
+		PMF_CXL_SKIP="no CXL memdevs: $(dmesg | grep -m1 -o 'cxl_pci .*' ||
 			echo 'cxl_pci did not probe') (QEMU $(qemu_version) cxl-type3 on $(uname -r))"
 		log "$PMF_CXL_SKIP"
 		return 0
 	fi
-	cxl create-region -m -d decoder0.0 -t pmem -w 1 mem0 >/dev/null
-	r=$(find_region CXL 512)
+	cxl create-region -m -d decoder0.0 -t pmem -w 2 mem0 mem1 >/dev/null
+	r=$(find_region CXL 1024)
 	PMF_CXL_REGION=$r
+	# the order cxl_restore() in selftests/pmemflush_cxl.c repeats
 	dev=$(ndctl create-namespace -r "$r" -m devdax -s 64M | json_field chardev)
 	PMF_CXL_DEVDAX=/dev/$dev
 	dev=$(ndctl create-namespace -r "$r" -m fsdax -s 64M | json_field blockdev)
 	PMF_CXL_PMEM=/dev/$dev
 	dev=$(ndctl create-namespace -r "$r" -m raw -s 32M | json_field blockdev)
 	PMF_CXL_RAW=/dev/$dev
+	# xfs wants 300M at least
+	dev=$(ndctl create-namespace -r "$r" -m fsdax -s 384M | json_field blockdev)
+	PMF_CXL_PMEM_XFS=/dev/$dev
 	head -c 1M /dev/urandom >"$PMF_OUT/cxl-pattern"
-	dd if="$PMF_OUT/cxl-pattern" of="$PMF_CXL_PMEM" bs=1M oflag=direct status=none
-	if ! cmp -s "$PMF_OUT/cxl-pattern" \
-	     <(dd if="$PMF_CXL_PMEM" bs=1M count=1 iflag=direct status=none); then
-		PMF_CXL_FS_SKIP="block I/O on the CXL pmem device does not read back what dd wrote (QEMU $(qemu_version) cxl-type3, $(uname -r)), so no file system can be made there"
-	else
-		mount_dax ext4 "${PMF_CXL_PMEM#/dev/}" /mnt/cxl-ext4
-		PMF_CXL_EXT4=/mnt/cxl-ext4
-	fi
+	for dev in "$PMF_CXL_PMEM" "$PMF_CXL_PMEM_XFS"; do
+		dd if="$PMF_OUT/cxl-pattern" of="$dev" bs=1M oflag=direct status=none
+		cmp -s "$PMF_OUT/cxl-pattern" \
+		    <(dd if="$dev" bs=1M count=1 iflag=direct status=none) && continue
+		PMF_CXL_FS_BROKEN="block I/O on the CXL pmem device $dev does not read back what dd wrote (QEMU $(qemu_version) cxl-type3, $(uname -r))"
+		log "$PMF_CXL_FS_BROKEN"
+		return 0
+	done
+	mount_dax ext4 "${PMF_CXL_PMEM#/dev/}" /mnt/cxl-ext4
+	PMF_CXL_EXT4=/mnt/cxl-ext4
+	mount_dax xfs "${PMF_CXL_PMEM_XFS#/dev/}" /mnt/cxl-xfs
+	PMF_CXL_XFS=/mnt/cxl-xfs
 }
 
 setup_stack() {

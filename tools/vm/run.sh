@@ -156,13 +156,18 @@ if [ "$stack" = cxl ]; then
 	# (cpu_cache_has_invalidate_memregion()): hide the CPUID bit; under
 	# TCG the WBINVD it then uses is what it says
 	cpu=max,-hypervisor
-	truncate -s 512M "$out/img/cxl0"
-	truncate -s 256M "$out/img/cxl0-lsa"
-	dev+=(-object "memory-backend-file,id=cxl-mem0,share=on,mem-path=$out/img/cxl0,size=512M"
-	      -object "memory-backend-file,id=cxl-lsa0,share=on,mem-path=$out/img/cxl0-lsa,size=256M"
-	      -device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1
-	      -device cxl-rp,port=0,bus=cxl.1,id=root_port13,chassis=0,slot=2
-	      -device cxl-type3,bus=root_port13,memdev=cxl-mem0,lsa=cxl-lsa0,id=cxl-pmem0)
+	# Two type-3 devices of 512M on two root ports of the bridge, which
+	# interleaves them: one 1G region, 2 ways (guest-setup.sh's setup_cxl())
+	dev+=(-device pxb-cxl,bus_nr=12,bus=pcie.0,id=cxl.1)
+	for d in 0:512M 1:512M; do
+		IFS=: read -r i size <<<"$d"
+		truncate -s "$size" "$out/img/cxl$i"
+		truncate -s 256M "$out/img/cxl$i-lsa"
+		dev+=(-object "memory-backend-file,id=cxl-mem$i,share=on,mem-path=$out/img/cxl$i,size=$size"
+		      -object "memory-backend-file,id=cxl-lsa$i,share=on,mem-path=$out/img/cxl$i-lsa,size=256M"
+		      -device "cxl-rp,port=$i,bus=cxl.1,id=root_port$((13 + i)),chassis=0,slot=$((2 + i))"
+		      -device "cxl-type3,bus=root_port$((13 + i)),persistent-memdev=cxl-mem$i,lsa=cxl-lsa$i,id=cxl-pmem$i")
+	done
 elif [ "$stack" = qemu ]; then
 	machine=()
 fi
