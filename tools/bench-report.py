@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 TARGETS = ["nfit-devdax", "nfit-ext4", "nfit-xfs", "virtio-ext4", "virtio-devdax",
-           "cxl-devdax"]
+           "cxl-devdax", "cxl-ext4", "cxl-xfs"]
 SIZES = [64, 4096, 2 << 20]
 
 

@@ -40,6 +40,10 @@ if [ "$PMF_STACK" = cxl ]; then
 	# CXL pmem: barriers only; PMDK walks every region per call here too
 	[ -z "${PMF_CXL_SKIP:-}" ] || { log "bench: no CXL region: $PMF_CXL_SKIP"; exit 0; }
 	targets=("cxl-devdax|$PMF_CXL_DEVDAX|")
+	# DAX files on the interleaved region (QEMU 10; none where setup
+	# could not make the file systems)
+	[ -z "${PMF_CXL_EXT4:-}" ] || targets+=("cxl-ext4|$PMF_CXL_EXT4/bench|")
+	[ -z "${PMF_CXL_XFS:-}" ] || targets+=("cxl-xfs|$PMF_CXL_XFS/bench|")
 else
 	targets=(
 		"nfit-devdax|$PMF_NFIT_DEVDAX|"
