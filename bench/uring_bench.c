@@ -10,6 +10,8 @@
  *   uring_bench batch    TARGET   batches of 1, 8, 32 and 128 commands per
  *                                 io_uring_enter(), against as many ioctls:
  *                                 time per flush
+ *   uring_bench batch_single TARGET  the same on a ring set up with
+ *                                 SINGLE_ISSUER and DEFER_TASKRUN
  *   uring_bench sqpoll   TARGET   an SQPOLL ring kept 32 commands deep:
  *                                 system calls per 1,000 flushes, counted
  *                                 by a perf counter on raw_syscalls:sys_enter
@@ -165,15 +167,21 @@ static void row(const char *op, int batch, uint64_t *ns, int n)
  * qd1 and batch: a round is one batch of commands and as many ioctls, in
  * alternating order, so that drift in the host's speed hits both alike.
  */
-static int bench_batches(const int *batches, int nb)
+static int bench_batches(const int *batches, int nb, unsigned int flags,
+			 const char *suffix)
 {
 	static uint64_t ns_u[ROUNDS], ns_i[ROUNDS];
 	struct io_uring ring;
+	char op_u[32], op_i[32];
 	int b, n, i, k, ret;
 	uint64_t start, t;
 
-	if (ring_init(&ring, 0, 0))
+	if (ring_init(&ring, flags, 0))
 		return 1;
+	snprintf(op_u, sizeof(op_u), "%s%s", nb == 1 ? "uring_qd1" : "uring_batch",
+		 suffix);
+	snprintf(op_i, sizeof(op_i), "%s%s",
+		 nb == 1 ? "ioctl_id_qd1" : "ioctl_id_batch", suffix);
 	for (b = 0; b < nb; b++) {
 		int batch = batches[b];
 
@@ -197,8 +205,8 @@ static int bench_batches(const int *batches, int nb)
 				}
 			}
 		}
-		row(nb == 1 ? "uring_qd1" : "uring_batch", batch, ns_u, n);
-		row(nb == 1 ? "ioctl_id_qd1" : "ioctl_id_batch", batch, ns_i, n);
+		row(op_u, batch, ns_u, n);
+		row(op_i, batch, ns_i, n);
 	}
 	io_uring_queue_exit(&ring);
 	return 0;
@@ -336,7 +344,7 @@ int main(int argc, char **argv)
 	static const int qd1[] = { 1 }, batches[] = { 1, 8, 32, 128 };
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s qd1|batch|sqpoll|inflight TARGET [N]\n",
+		fprintf(stderr, "usage: %s qd1|batch|batch_single|sqpoll|inflight TARGET [N]\n",
 			argv[0]);
 		return 2;
 	}
@@ -345,9 +353,17 @@ int main(int argc, char **argv)
 	if (setup())
 		return 1;
 	if (!strcmp(argv[1], "qd1"))
-		return bench_batches(qd1, 1);
+		return bench_batches(qd1, 1, 0, "");
 	if (!strcmp(argv[1], "batch"))
-		return bench_batches(batches, 4);
+		return bench_batches(batches, 4, 0, "");
+	/*
+	 * The ring liburing's documentation recommends for one submitting
+	 * thread: no cross-thread submission locking, completions' task work
+	 * run when the thread waits (both 6.1)
+	 */
+	if (!strcmp(argv[1], "batch_single"))
+		return bench_batches(batches, 4, IORING_SETUP_SINGLE_ISSUER |
+				     IORING_SETUP_DEFER_TASKRUN, "_single");
 	if (!strcmp(argv[1], "sqpoll"))
 		return bench_sqpoll();
 	if (!strcmp(argv[1], "inflight") && argc == 4)

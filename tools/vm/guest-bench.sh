@@ -71,6 +71,7 @@ for t in "${targets[0]}" "${targets[4]}"; do
 done
 uring nfit-devdax "$PMF_NFIT_DEVDAX" "" qd1
 uring nfit-devdax "$PMF_NFIT_DEVDAX" "" batch
+uring nfit-devdax "$PMF_NFIT_DEVDAX" "" batch_single
 uring nfit-devdax "$PMF_NFIT_DEVDAX" "" sqpoll
 uring virtio-devdax "$PMF_VIRTIO_DEVDAX" "$PMF_VIRTIO_DEVDAX_FSYNC" qd1
 run virtio-devdax "$PMF_VIRTIO_DEVDAX" "$PMF_VIRTIO_DEVDAX_FSYNC" \
