@@ -668,8 +668,8 @@ static int cxl_restore(struct __test_metadata *_metadata, int region,
 		       int remount)
 {
 	static const char *const ns[][2] = {
-		{ "devdax", "64M" }, { "fsdax", "64M" }, { "raw", "32M" },
-		{ "fsdax", "384M" },
+		{ "devdax -M mem", "64M" }, { "fsdax -M mem", "64M" },
+		{ "raw", "32M" }, { "fsdax -M mem", "384M" },
 	};
 	char out[4096];
 	unsigned int i;

@@ -240,14 +240,16 @@ setup_cxl() {
 	r=$(find_region CXL 1024)
 	PMF_CXL_REGION=$r
 	# the order cxl_restore() in selftests/pmemflush_cxl.c repeats
-	dev=$(ndctl create-namespace -r "$r" -m devdax -s 64M | json_field chardev)
+	# struct pages in RAM (-M mem): in the device, every probe would
+	# write them through QEMU's emulated CXL memory
+	dev=$(ndctl create-namespace -r "$r" -m devdax -M mem -s 64M | json_field chardev)
 	PMF_CXL_DEVDAX=/dev/$dev
-	dev=$(ndctl create-namespace -r "$r" -m fsdax -s 64M | json_field blockdev)
+	dev=$(ndctl create-namespace -r "$r" -m fsdax -M mem -s 64M | json_field blockdev)
 	PMF_CXL_PMEM=/dev/$dev
 	dev=$(ndctl create-namespace -r "$r" -m raw -s 32M | json_field blockdev)
 	PMF_CXL_RAW=/dev/$dev
 	# xfs wants 300M at least
-	dev=$(ndctl create-namespace -r "$r" -m fsdax -s 384M | json_field blockdev)
+	dev=$(ndctl create-namespace -r "$r" -m fsdax -M mem -s 384M | json_field blockdev)
 	PMF_CXL_PMEM_XFS=/dev/$dev
 	head -c 1M /dev/urandom >"$PMF_OUT/cxl-pattern"
 	for dev in "$PMF_CXL_PMEM" "$PMF_CXL_PMEM_XFS"; do
