@@ -39,6 +39,10 @@ SELFTEST_CC = $(CC) $(UCFLAGS) -isystem $(KSRC61)/tools/testing/selftests
 # NAME_test.c, pmemflush_register_m32.STACK from pmemflush_register.c
 SELFTESTS += pmemflush_abi_test pmemflush_abi_m32_test pmemflush_dev_m32_test \
 	     pmemflush_flush_m32_test pmemflush_register_m32.qemu
+# linked against Debian's 32-bit runtime libraries by file name (no
+# -dev:i386 packages: tools/deps.sh); the headers are the native ones
+M32_KMOD = -l:libkmod.so.2
+M32_URING = -l:liburing.so.2
 # systematic fault injection (fail-nth), for the sanitizer kernel
 SELFTESTS += pmemflush_fault-injection.qemu
 # device replacement and renumbering; the caller's context (Landlock,
@@ -99,18 +103,18 @@ $(B)/selftests/pmemflush_uring_test: selftests/pmemflush_uring_test.c \
 $(B)/selftests/pmemflush_uring_m32_test: selftests/pmemflush_uring_test.c \
 		selftests/*.h include/uapi/linux/pmemflush.h
 	@mkdir -p $(dir $@)
-	$(SELFTEST_CC) -m32 -o $@ $< -lkmod -lpthread -luring
+	$(SELFTEST_CC) -m32 -o $@ $< $(M32_KMOD) -lpthread $(M32_URING)
 
 $(B)/selftests/%_m32_test: selftests/%_test.c selftests/*.h \
 		include/uapi/linux/pmemflush.h
 	@mkdir -p $(dir $@)
-	$(SELFTEST_CC) -m32 -o $@ $< -lkmod -lpthread
+	$(SELFTEST_CC) -m32 -o $@ $< $(M32_KMOD) -lpthread
 
 $(B)/selftests/pmemflush_register_m32.%: selftests/pmemflush_register.c \
 		selftests/*.h include/uapi/linux/pmemflush.h
 	@mkdir -p $(dir $@)
 	$(SELFTEST_CC) -m32 -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< \
-		-lkmod -lpthread
+		$(M32_KMOD) -lpthread
 
 $(B)/selftests/pmemflush_fault-injection.%: selftests/pmemflush_fault.c \
 		selftests/*.h include/uapi/linux/pmemflush.h

@@ -19,9 +19,10 @@ pkgs=(
 	liburing-dev
 	sparse cppcheck python3 gnuplot-nox
 	debhelper dh-dkms dkms dpkg-dev lintian
-	# the ioctl selftests built with -m32 (compat_ioctl), and their libkmod;
-	# the io_uring selftest's liburing, for its -m32 build
-	gcc-multilib libkmod-dev:i386 liburing-dev:i386
+	# the ioctl selftests built with -m32 (compat_ioctl), linked against
+	# the 32-bit libkmod and liburing (the headers are the native -dev
+	# packages': no -dev:i386, which would pull linux-libc-dev:i386)
+	gcc-multilib libkmod2:i386 liburing2:i386
 )
 
 missing=()
@@ -69,12 +70,24 @@ for a in $(printf '%s\n' "${missing[@]}" | sed -n 's/.*:\([a-z0-9]*\)$/\1/p' | s
 done
 # one stale index (a mirror mid-sync) need not stop the install
 $sudo apt-get update -q || echo "deps: apt-get update failed, using the indexes it got"
-# Multi-Arch: same libraries must have one version in every architecture: when
-# the candidates differ (one architecture's security index is missing), take
-# both from the point release
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+native=() foreign=()
+for p in "${missing[@]}"; do
+	case "$p" in
+	*:*)	foreign+=("$p") ;;
+	*)	native+=("$p") ;;
+	esac
+done
+[ ${#native[@]} -eq 0 ] ||
+	$sudo apt-get install -y -q --no-install-recommends "${native[@]}"
+# Multi-Arch: same libraries must have one version in every architecture.
+# When one architecture's index is stale (seen: bookworm-security's i386
+# index "File has unexpected size ... Mirror sync in progress?" for a day
+# and a half, while amd64's libssl3 was two updates ahead of i386's), take
+# both architectures' copies from the point release, which has them all
+[ ${#foreign[@]} -eq 0 ] ||
+	$sudo apt-get install -y -q --no-install-recommends "${foreign[@]}" ||
 	$sudo apt-get install -y -q --no-install-recommends \
-		-t "$(. /etc/os-release && echo "$VERSION_CODENAME")" "${missing[@]}"
+		-t "$codename" "${foreign[@]}"
 qemu_ver=$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null || true)
 dpkg --compare-versions "${qemu_ver:-0}" ge "$qemu_min" || {
 	echo "deps: qemu-system-x86 ${qemu_ver:-missing}, but the stacks need $qemu_min (bookworm-backports)" >&2
