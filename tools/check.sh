@@ -134,7 +134,7 @@ fi
 # one series' boots; each appends "RC SERIES STACK" to $boots
 boots=$b/boots.list
 : >"$boots"
-rm -f "$b"/prepared-*
+rm -f "$b"/prepared-* "$b"/why-*
 run_series() {	# series [stacks, default: all of the series']
 	local series=$1 vmenv=() kver dbg nvdimm tests stacks stack
 	# a boot's limit: CI's whole budget. The Debian QEMU boot ran into
@@ -222,6 +222,13 @@ boot_stack() {
 		PMF_PATTERNS_DIR="$b/patterns" "${vmenv[@]}" || rc=$?
 	echo "$rc $series $stack" >>"$boots"
 	took "boot $series $stack" "$since"
+	# why, for the end of the output (CI shows only its tail); judge.sh
+	# reads only the boot's files, so asking it again gives the same verdict
+	if [ "$rc" -ne 0 ]; then
+		{ echo "== why the $series $stack boot failed (rc $rc)"
+		  tools/vm/judge.sh "$out" | head -n 30
+		} >"$b/why-$series-$stack"
+	fi
 	for t in "$out"/tap/*.tap; do
 		[ -f "$t" ] && cp "$t" "$res/$series-$stack-$(basename "$t")"
 	done
@@ -321,4 +328,11 @@ fi
 echo "== step times (start and length, min:s, from the start of the checks)"
 cat "$times"
 echo "== summary"
-tools/tap-summary.sh "$res"/*.tap
+# the boots' verdicts go above the last line, the total, for a log read
+# from its end
+summary=$(tools/tap-summary.sh "$res"/*.tap)
+src=$?
+printf '%s\n' "$summary" | sed '$d'
+cat "$b"/why-* 2>/dev/null
+printf '%s\n' "$summary" | tail -n 1
+exit $src
