@@ -40,9 +40,18 @@ SELFTEST_CC = $(CC) $(UCFLAGS) -isystem $(KSRC61)/tools/testing/selftests
 SELFTESTS += pmemflush_abi_test pmemflush_abi_m32_test pmemflush_dev_m32_test \
 	     pmemflush_flush_m32_test pmemflush_register_m32.qemu
 # linked against Debian's 32-bit runtime libraries by file name (no
-# -dev:i386 packages: tools/deps.sh); the headers are the native ones
+# -dev:i386 packages: tools/deps.sh); the headers are the native ones. The
+# kernel's <asm/*.h> serve both ABIs; gcc-multilib's one file, the link
+# /usr/include/asm, would find them, but every Debian cross compiler
+# conflicts with that package (and the ppc64le one is needed), so the link
+# lives in the build tree
+M32_CC = $(SELFTEST_CC) -m32 -idirafter $(B)/m32-include
 M32_KMOD = -l:libkmod.so.2
 M32_URING = -l:liburing.so.2
+
+$(B)/m32-include/asm:
+	@mkdir -p $(dir $@)
+	ln -sfn /usr/include/$(shell $(CC) -print-multiarch)/asm $@
 # systematic fault injection (fail-nth), for the sanitizer kernel
 SELFTESTS += pmemflush_fault-injection.qemu
 # device replacement and renumbering; the caller's context (Landlock,
@@ -101,19 +110,19 @@ $(B)/selftests/pmemflush_uring_test: selftests/pmemflush_uring_test.c \
 	$(SELFTEST_CC) -o $@ $< -lkmod -lpthread -luring
 
 $(B)/selftests/pmemflush_uring_m32_test: selftests/pmemflush_uring_test.c \
-		selftests/*.h include/uapi/linux/pmemflush.h
+		selftests/*.h include/uapi/linux/pmemflush.h | $(B)/m32-include/asm
 	@mkdir -p $(dir $@)
-	$(SELFTEST_CC) -m32 -o $@ $< $(M32_KMOD) -lpthread $(M32_URING)
+	$(M32_CC) -o $@ $< $(M32_KMOD) -lpthread $(M32_URING)
 
 $(B)/selftests/%_m32_test: selftests/%_test.c selftests/*.h \
-		include/uapi/linux/pmemflush.h
+		include/uapi/linux/pmemflush.h | $(B)/m32-include/asm
 	@mkdir -p $(dir $@)
-	$(SELFTEST_CC) -m32 -o $@ $< $(M32_KMOD) -lpthread
+	$(M32_CC) -o $@ $< $(M32_KMOD) -lpthread
 
 $(B)/selftests/pmemflush_register_m32.%: selftests/pmemflush_register.c \
-		selftests/*.h include/uapi/linux/pmemflush.h
+		selftests/*.h include/uapi/linux/pmemflush.h | $(B)/m32-include/asm
 	@mkdir -p $(dir $@)
-	$(SELFTEST_CC) -m32 -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< \
+	$(M32_CC) -DPMF_STACK_$(shell echo $* | tr a-z A-Z) -o $@ $< \
 		$(M32_KMOD) -lpthread
 
 $(B)/selftests/pmemflush_fault-injection.%: selftests/pmemflush_fault.c \
@@ -323,6 +332,20 @@ HOSTTEST_CC	= $(SELFTEST_CC) -fvisibility=hidden $(HOSTTEST_SAN) -Iulib \
 		  -DPMF_TEST_HOOKS
 
 hosttests: ksrc $(HOSTTEST_BINS)
+hosttest-bins: $(HOSTTEST_BINS)
+
+# The library and its host tests for 64-bit POWER (little-endian), built
+# with Debian's cross compiler in build/ppc64le and run by qemu-ppc64le
+# (tools/ppc64-hosttests.sh): UBSan only, as ASan's shadow memory does not
+# fit under the user-mode emulator
+PPC64_CC	?= powerpc64le-linux-gnu-gcc
+PPC64_B		= $(B)/ppc64le
+.PHONY: hosttests-ppc64le
+hosttests-ppc64le: ksrc
+	$(MAKE) --no-print-directory B=$(PPC64_B) CC=$(PPC64_CC) \
+		KSRC61=$(KSRC61) \
+		HOSTTEST_SAN="-fsanitize=undefined -fno-sanitize-recover=all" \
+		lib hosttest-bins
 
 $(B)/hosttests/lib/%.o: ulib/%.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)

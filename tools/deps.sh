@@ -21,8 +21,13 @@ pkgs=(
 	debhelper dh-dkms dkms dpkg-dev lintian
 	# the ioctl selftests built with -m32 (compat_ioctl), linked against
 	# the 32-bit libkmod and liburing (the headers are the native -dev
-	# packages': no -dev:i386, which would pull linux-libc-dev:i386)
-	gcc-multilib libkmod2:i386 liburing2:i386
+	# packages': no -dev:i386, which would pull linux-libc-dev:i386).
+	# gcc-12-multilib, not gcc-multilib: that one conflicts with every
+	# cross compiler (the Makefile makes its one link, /usr/include/asm)
+	gcc-12-multilib libkmod2:i386 liburing2:i386
+	# libpmemflush for 64-bit POWER (little-endian), its host tests run
+	# by QEMU's user-mode emulator
+	gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross qemu-user
 )
 
 missing=()
@@ -36,7 +41,7 @@ done
 # file system could be made there (QEMU 8.0 made such bridges pass-through).
 # One QEMU serves all stacks: Debian installs one version of a package.
 qemu_min=1:10.0
-qemu_pkgs=(qemu-system-x86 qemu-system-common qemu-system-data seabios)
+qemu_pkgs=(qemu-system-x86 qemu-system-common qemu-system-data seabios qemu-user)
 qemu_ver=$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null || true)
 if [ -z "$qemu_ver" ] || dpkg --compare-versions "$qemu_ver" lt "$qemu_min"; then
 	for p in "${qemu_pkgs[@]}"; do
@@ -60,7 +65,7 @@ if ! grep -rqs "$codename-backports" /etc/apt/sources.list /etc/apt/sources.list
 		"${mirror:-http://deb.debian.org/debian}" "$codename" |
 		$sudo tee /etc/apt/sources.list.d/pmemflush-backports.sources >/dev/null
 fi
-printf '# pmemflush (tools/deps.sh): QEMU 10 and its firmware from backports\nPackage: qemu-system-x86 qemu-system-common qemu-system-data qemu-system-gui qemu-system-modules-* qemu-utils qemu-block-extra seabios\nPin: release n=%s-backports\nPin-Priority: 990\n' \
+printf '# pmemflush (tools/deps.sh): QEMU 10 and its firmware from backports\nPackage: qemu-system-x86 qemu-system-common qemu-system-data qemu-system-gui qemu-system-modules-* qemu-utils qemu-block-extra seabios qemu-user\nPin: release n=%s-backports\nPin-Priority: 990\n' \
 	"$codename" | $sudo tee /etc/apt/preferences.d/pmemflush-qemu >/dev/null
 # packages of a foreign architecture (name:arch) need it enabled before update
 for a in $(printf '%s\n' "${missing[@]}" | sed -n 's/.*:\([a-z0-9]*\)$/\1/p' | sort -u); do
