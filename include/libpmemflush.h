@@ -174,7 +174,8 @@ typedef void (*pmem2_drain_fn)(void);
 /*
  * The map's persist, flush and drain functions, chosen once when the map was
  * made. CACHE_LINE: CLWB, CLFLUSHOPT or CLFLUSH of the lines covering the
- * range and SFENCE. BYTE: SFENCE only. PAGE: flush and persist each make the
+ * range and SFENCE (64-bit POWER: dcbstps and phwsync on ISA 3.1, dcbf and
+ * hwsync before it). BYTE: the fence only. PAGE: flush and persist each make the
  * part of the range inside any map durable (drain does nothing): msync(2) of
  * its pages for a file; for device-dax on an asynchronous region
  * (virtio-pmem), the CPU's write-back and the region's flush. The process

@@ -20,8 +20,10 @@
  * Flags outside PMEM2_F_MEM_VALID_FLAGS are ignored, as in libpmem2's
  * release build. memcpy is memmove: overlap in either direction is fine.
  */
+#if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
+#endif
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,7 @@
 /* ordinary stores are written back after each piece of this many bytes */
 #define PMF_MEM_CHUNK		512
 
+#if defined(__x86_64__)
 #define PMF_CPUID1_ECX_AVX	(1U << 28)
 #define PMF_CPUID1_ECX_OSXSAVE	(1U << 27)
 #define PMF_CPUID7_EBX_AVX512F	(1U << 16)
@@ -110,6 +113,78 @@ const char *pmf_mem_kind_name(enum pmf_mem_kind kind)
 	}
 }
 
+#define PMF_MEM_ISA_DEFAULT	(&pmf_mem_isa_sse2)
+
+static const struct pmf_mem_isa *pmf_mem_isa_of(enum pmf_mem_kind kind)
+{
+	switch (kind) {
+	case PMF_MEM_AVX512F:
+		return &pmf_mem_isa_avx512;
+	case PMF_MEM_AVX:
+		return &pmf_mem_isa_avx;
+	default:
+		return &pmf_mem_isa_sse2;
+	}
+}
+
+static inline void pmf_mem_fence(void)
+{
+	_mm_sfence();
+}
+#else /* !__x86_64__ */
+void pmf_mem_cpuid_read(struct pmf_mem_cpuid *id)
+{
+	memset(id, 0, sizeof(*id));
+}
+
+/* no non-temporal stores: only PMEM_NO_MOVNT's and the threshold's reading */
+void pmf_mem_select(const struct pmf_mem_cpuid *id,
+		    char *(*env)(const char *), struct pmf_mem_choice *c)
+{
+	(void)id;
+	(void)env;
+	memset(c, 0, sizeof(*c));
+	c->kind = PMF_MEM_GENERIC;
+	c->movnt = false;
+	c->threshold = PMF_MOVNT_THRESHOLD;
+}
+
+const char *pmf_mem_kind_name(enum pmf_mem_kind kind)
+{
+	(void)kind;
+	return "generic";
+}
+
+static void pmf_generic_move(char *d, const char *s, size_t n)
+{
+	memmove(d, s, n);
+}
+
+static void pmf_generic_set(char *d, int c, size_t n)
+{
+	memset(d, c, n);
+}
+
+const struct pmf_mem_isa pmf_mem_isa_generic = {
+	.move = pmf_generic_move,
+	.set = pmf_generic_set,
+};
+
+#define PMF_MEM_ISA_DEFAULT	(&pmf_mem_isa_generic)
+
+static const struct pmf_mem_isa *pmf_mem_isa_of(enum pmf_mem_kind kind)
+{
+	(void)kind;
+	return &pmf_mem_isa_generic;
+}
+
+/* the fence of the write-back the dispatcher chose */
+static inline void pmf_mem_fence(void)
+{
+	pmf_cpu_drain();
+}
+#endif /* __x86_64__ */
+
 #ifdef PMF_TEST_HOOKS
 const struct pmf_mem_cpuid *pmf_test_mem_cpuid;
 #endif
@@ -120,7 +195,7 @@ const struct pmf_mem_cpuid *pmf_test_mem_cpuid;
  */
 static pthread_once_t pmf_mem_once = PTHREAD_ONCE_INIT;
 static struct pmf_mem_choice pmf_mem;
-static const struct pmf_mem_isa *pmf_mem_ops = &pmf_mem_isa_sse2;
+static const struct pmf_mem_isa *pmf_mem_ops = PMF_MEM_ISA_DEFAULT;
 /* the dispatcher's write-back, and whether it is CLFLUSH */
 static pmem2_flush_fn pmf_mem_wb_fn;
 static bool pmf_mem_clflush;
@@ -128,16 +203,7 @@ static bool pmf_mem_clflush;
 static void pmf_mem_use(const struct pmf_mem_choice *c)
 {
 	pmf_mem = *c;
-	switch (c->kind) {
-	case PMF_MEM_AVX512F:
-		pmf_mem_ops = &pmf_mem_isa_avx512;
-		break;
-	case PMF_MEM_AVX:
-		pmf_mem_ops = &pmf_mem_isa_avx;
-		break;
-	default:
-		pmf_mem_ops = &pmf_mem_isa_sse2;
-	}
+	pmf_mem_ops = pmf_mem_isa_of(c->kind);
 }
 
 static void pmf_mem_init(void)
@@ -154,7 +220,9 @@ static void pmf_mem_init(void)
 	pmf_mem_select(&id, secure_getenv, &c);
 	pmf_mem_use(&c);
 	pmf_mem_wb_fn = pmf_cpu_flush_get();
+#if defined(__x86_64__)
 	pmf_mem_clflush = pmf_cpu_flush_kind() == PMF_CPU_CLFLUSH;
+#endif
 }
 
 void pmf_mem_choice_get(struct pmf_mem_choice *c)
@@ -253,7 +321,7 @@ unsigned int pmf_test_mem_fences, pmf_test_mem_nt_runs;
 static inline void pmf_mem_sfence(void)
 {
 	PMF_TEST_COUNT(pmf_test_mem_fences);
-	_mm_sfence();
+	pmf_mem_fence();
 }
 
 /* non-temporal stores; @wb writes back the partial lines around them */

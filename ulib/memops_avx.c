@@ -5,6 +5,8 @@
  */
 #include "pmf.h"
 
+#if defined(__x86_64__)
+
 #include <immintrin.h>
 
 #pragma GCC target("avx")
@@ -19,3 +21,5 @@ typedef __m256i pmf_v;
 #define PMF_SPLAT(c)		_mm256_set1_epi8((char)(c))
 
 #include "memops_isa.h"
+
+#endif /* __x86_64__ */

@@ -6,6 +6,8 @@
  */
 #include "pmf.h"
 
+#if defined(__x86_64__)
+
 #include <immintrin.h>
 
 #pragma GCC target("avx512f")
@@ -20,3 +22,5 @@ typedef __m512i pmf_v;
 #define PMF_SPLAT(c)		_mm512_set1_epi8((char)(c))
 
 #include "memops_isa.h"
+
+#endif /* __x86_64__ */

@@ -2,6 +2,8 @@
 /* The SSE2 copy and fill loops: every x86-64 CPU has them. */
 #include "pmf.h"
 
+#if defined(__x86_64__)
+
 #include <emmintrin.h>
 
 #define PMF_ISA			pmf_mem_isa_sse2
@@ -14,3 +16,5 @@ typedef __m128i pmf_v;
 #define PMF_SPLAT(c)		_mm_set1_epi8((char)(c))
 
 #include "memops_isa.h"
+
+#endif /* __x86_64__ */

@@ -19,7 +19,18 @@
 #include <linux/pmemflush.h>
 
 #define PMF_EXPORT __attribute__((visibility("default")))
+#if defined(__x86_64__)
 #define PMF_CACHELINE 64
+#elif defined(__powerpc64__)
+/*
+ * POWER8, POWER9 and POWER10 all have 128-byte L1 data cache lines (the
+ * device tree's d-cache-line-size, the auxv's AT_DCACHEBSIZE); libpmem2's
+ * ppc64 code and the kernel's pmem write-back step by them too
+ */
+#define PMF_CACHELINE 128
+#else
+#error "libpmemflush supports x86-64 and 64-bit POWER only"
+#endif
 
 struct pmem2_map;
 
@@ -154,7 +165,11 @@ void pmf_mc_fork_child(void);
 void pmf_dev_fork_child(void);
 
 
-/* cpu.c: the one CPU-flush dispatcher */
+/*
+ * cpu.c: the one CPU-flush dispatcher, over one architecture's write-backs
+ * and fences (cpu_x86.c, cpu_ppc64.c)
+ */
+#if defined(__x86_64__)
 enum pmf_cpu_flush {
 	PMF_CPU_CLFLUSH,
 	PMF_CPU_CLFLUSHOPT,
@@ -164,6 +179,16 @@ enum pmf_cpu_flush {
 struct pmf_cpuid {
 	bool clflush, clflushopt, clwb;
 };
+#else
+enum pmf_cpu_flush {
+	PMF_CPU_DCBF,		/* dcbf, hwsync: before Power ISA 3.1 */
+	PMF_CPU_DCBSTPS,	/* dcbstps, phwsync: ISA 3.1 (POWER10) */
+};
+
+struct pmf_cpuid {
+	bool arch_3_1;		/* AT_HWCAP2's PPC_FEATURE2_ARCH_3_1 */
+};
+#endif
 
 /* env: a getenv-like function, so tests need not touch the environment */
 enum pmf_cpu_flush pmf_cpu_select(const struct pmf_cpuid *id,
@@ -179,6 +204,15 @@ pmem2_persist_fn pmf_cpu_persist_get(void);
 void pmf_cpu_flush(const void *ptr, size_t size);
 bool pmf_cpu_can_write_back(unsigned int prot);
 void pmf_cpu_drain(void);
+
+/* cpu_<arch>.c: one kind's write-back, its write-back + drain, its drain */
+struct pmf_cpu_fns {
+	pmem2_flush_fn flush;
+	pmem2_persist_fn persist;
+	void (*drain)(void);
+};
+
+void pmf_cpu_fns_of(enum pmf_cpu_flush kind, struct pmf_cpu_fns *fns);
 
 /*
  * Calls @line once for each cache line that [ptr, ptr + size) touches, in
@@ -269,6 +303,7 @@ struct pmf_mem_isa {
 	void (*set_nt)(char *d, int c, size_t n, pmem2_flush_fn wb, bool wcb);
 };
 
+#if defined(__x86_64__)
 extern const struct pmf_mem_isa pmf_mem_isa_sse2, pmf_mem_isa_avx,
 	pmf_mem_isa_avx512;
 
@@ -282,6 +317,21 @@ enum pmf_mem_kind {
 struct pmf_mem_cpuid {
 	bool avx, avx512f, intel;
 };
+#else
+/*
+ * memmove and memset of the C library, each piece written back after it:
+ * no non-temporal stores (libpmem2's ppc64 code has none either)
+ */
+extern const struct pmf_mem_isa pmf_mem_isa_generic;
+
+enum pmf_mem_kind {
+	PMF_MEM_GENERIC,
+};
+
+struct pmf_mem_cpuid {
+	bool none;
+};
+#endif
 
 /* the process's choice, as libpmem2's init.c makes it */
 struct pmf_mem_choice {

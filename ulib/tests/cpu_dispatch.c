@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * CPU-flush dispatch: CLWB > CLFLUSHOPT > CLFLUSH by CPUID, PMEM_NO_CLWB=1
- * and PMEM_NO_CLFLUSHOPT=1 honoured, decided once per process.
+ * CPU-flush dispatch, decided once per process. x86-64: CLWB > CLFLUSHOPT >
+ * CLFLUSH by CPUID, PMEM_NO_CLWB=1 and PMEM_NO_CLFLUSHOPT=1 honoured.
+ * 64-bit POWER: dcbstps and phwsync on Power ISA 3.1, dcbf and hwsync
+ * before it, by AT_HWCAP2.
  */
 #include "pmf_test.h"
+
+#if defined(__x86_64__)
 
 static const char *env_no_clwb, *env_no_clflushopt;
 
@@ -109,6 +113,85 @@ TEST(real_cpuid_matches_cpuinfo)
 	TH_LOG("host flushes with %s",
 	       pmf_cpu_flush_name(pmf_cpu_select(&id, getenv)));
 }
+
+#else /* !__x86_64__ */
+#include <sys/auxv.h>
+
+static char *env_all_off(const char *name)
+{
+	(void)name;
+	return (char *)"1";
+}
+
+/* the ISA decides; libpmem2's x86 variables mean nothing here */
+TEST(select_table)
+{
+	struct pmf_cpuid old = { .arch_3_1 = false }, p10 = { .arch_3_1 = true };
+
+	ASSERT_EQ(PMF_CPU_DCBF, pmf_cpu_select(&old, getenv));
+	ASSERT_EQ(PMF_CPU_DCBSTPS, pmf_cpu_select(&p10, getenv));
+	ASSERT_EQ(PMF_CPU_DCBF, pmf_cpu_select(&old, env_all_off));
+	ASSERT_EQ(PMF_CPU_DCBSTPS, pmf_cpu_select(&p10, env_all_off));
+	ASSERT_STREQ("dcbf", pmf_cpu_flush_name(PMF_CPU_DCBF));
+	ASSERT_STREQ("dcbstps", pmf_cpu_flush_name(PMF_CPU_DCBSTPS));
+}
+
+/* each kind's functions: its own write-back, and its own fence as drain */
+TEST(kinds_have_their_functions)
+{
+	struct pmf_cpu_fns a, b;
+
+	pmf_cpu_fns_of(PMF_CPU_DCBF, &a);
+	pmf_cpu_fns_of(PMF_CPU_DCBSTPS, &b);
+	ASSERT_TRUE(a.flush && a.persist && a.drain);
+	ASSERT_TRUE(b.flush && b.persist && b.drain);
+	ASSERT_TRUE(a.flush != b.flush);
+	ASSERT_TRUE(a.persist != b.persist);
+	ASSERT_TRUE(a.drain != b.drain);
+}
+
+/* the one-time choice with an injected ISA level */
+TEST(once_with_injected_isa)
+{
+	static const struct pmf_cpuid old = { .arch_3_1 = false };
+	struct pmf_cpu_fns want;
+
+	pmf_test_cpuid = &old;
+	ASSERT_EQ(PMF_CPU_DCBF, pmf_cpu_flush_kind());
+	pmf_cpu_fns_of(PMF_CPU_DCBF, &want);
+	ASSERT_TRUE(want.flush == pmf_cpu_flush_get());
+	ASSERT_TRUE(want.persist == pmf_cpu_persist_get());
+}
+
+/*
+ * The ISA level as read, against the CPU model the runner gave QEMU
+ * (tools/ppc64-hosttests.sh sets PMF_TEST_PPC_CPU): POWER10 is ISA 3.1,
+ * POWER8 and POWER9 are older.
+ */
+TEST(real_isa_matches_cpu_model)
+{
+	const char *cpu = getenv("PMF_TEST_PPC_CPU");
+	struct pmf_cpuid id;
+
+	if (!cpu)
+		SKIP(return, "PMF_TEST_PPC_CPU not set: the CPU model is unknown");
+	pmf_cpuid_read(&id);
+	ASSERT_EQ(!strcmp(cpu, "power10"), id.arch_3_1)
+		TH_LOG("%s: AT_HWCAP2 %#lx", cpu, getauxval(AT_HWCAP2));
+	TH_LOG("%s flushes with %s", cpu,
+	       pmf_cpu_flush_name(pmf_cpu_select(&id, getenv)));
+}
+
+/* PROT_EXEC alone may be execute-only, where a write-back would fault */
+TEST(write_back_needs_read_or_write)
+{
+	ASSERT_TRUE(pmf_cpu_can_write_back(PMEM2_PROT_READ));
+	ASSERT_TRUE(pmf_cpu_can_write_back(PMEM2_PROT_WRITE));
+	ASSERT_TRUE(pmf_cpu_can_write_back(PMEM2_PROT_READ | PMEM2_PROT_EXEC));
+	ASSERT_FALSE(pmf_cpu_can_write_back(PMEM2_PROT_EXEC));
+	ASSERT_FALSE(pmf_cpu_can_write_back(PMEM2_PROT_NONE));
+}
+#endif /* __x86_64__ */
 
 /* a CACHE_LINE map hands out the dispatcher's functions */
 TEST(map_uses_dispatched_functions)

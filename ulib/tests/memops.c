@@ -8,7 +8,9 @@
  * change. A spy on the CPU write-back checks which lines each call writes
  * back, a fake persist the PAGE path.
  */
+#if defined(__x86_64__)
 #include <cpuid.h>
+#endif
 
 #include "pmf_test.h"
 
@@ -224,12 +226,17 @@ FIXTURE_VARIANT(mem) {
 	bool movnt;
 };
 
+#if defined(__x86_64__)
 FIXTURE_VARIANT_ADD(mem, sse2) { .kind = PMF_MEM_SSE2, .movnt = true };
 FIXTURE_VARIANT_ADD(mem, avx) { .kind = PMF_MEM_AVX, .movnt = true };
 FIXTURE_VARIANT_ADD(mem, avx512f) { .kind = PMF_MEM_AVX512F, .movnt = true };
 FIXTURE_VARIANT_ADD(mem, sse2_no_movnt) { .kind = PMF_MEM_SSE2 };
 FIXTURE_VARIANT_ADD(mem, avx_no_movnt) { .kind = PMF_MEM_AVX };
 FIXTURE_VARIANT_ADD(mem, avx512f_no_movnt) { .kind = PMF_MEM_AVX512F };
+#else
+/* the C library's loops; never non-temporal */
+FIXTURE_VARIANT_ADD(mem, generic) { .kind = PMF_MEM_GENERIC };
+#endif
 
 FIXTURE_SETUP(mem)
 {
@@ -248,6 +255,7 @@ FIXTURE_TEARDOWN(mem)
 	free(ref);
 }
 
+#if defined(__x86_64__)
 /* the CPU must have the instructions, and the OS their state */
 #define SKIP_UNLESS_CPU(kind) do { \
 	struct pmf_mem_cpuid id; \
@@ -257,6 +265,9 @@ FIXTURE_TEARDOWN(mem)
 	if ((kind) == PMF_MEM_AVX512F && !id.avx512f) \
 		SKIP(return, "no AVX-512F: CPUID.7:EBX.AVX512F or XCR0 opmask|ZMM state not set"); \
 } while (0)
+#else
+#define SKIP_UNLESS_CPU(kind) do { } while (0)
+#endif
 
 static const unsigned int flag_sets[] = {
 	0,
@@ -486,6 +497,7 @@ TEST_F(mem, threshold)
 	}
 }
 
+#if defined(__x86_64__)
 static const char *env_vals[8];
 static const char *const env_names[8] = {
 	"PMEM_AVX", "PMEM_AVX512F", "PMEM_NO_MOVNT", "PMEM_MOVNT_THRESHOLD",
@@ -605,6 +617,35 @@ TEST(cpuid_matches_libgcc)
 	ASSERT_EQ(!!__builtin_cpu_supports("avx512f"), id.avx512f);
 	ASSERT_EQ(!!__builtin_cpu_is("intel"), id.intel);
 }
+#else
+static const char *env_nt;
+
+static char *fake_env(const char *name)
+{
+	return strcmp(name, "PMEM_NO_MOVNT") ? NULL : (char *)env_nt;
+}
+
+/*
+ * One kind of loop, no non-temporal stores whatever the environment says
+ * (libpmem2's ppc64 code has none), and the default threshold
+ */
+TEST(select_generic)
+{
+	struct pmf_mem_cpuid id;
+	struct pmf_mem_choice c;
+
+	pmf_mem_cpuid_read(&id);
+	env_nt = "0";
+	pmf_mem_select(&id, fake_env, &c);
+	ASSERT_EQ(PMF_MEM_GENERIC, c.kind);
+	ASSERT_FALSE(c.movnt);
+	ASSERT_EQ(256, c.threshold);
+	ASSERT_STREQ("generic", pmf_mem_kind_name(c.kind));
+	pmf_mem_choice_get(&c);
+	ASSERT_EQ(PMF_MEM_GENERIC, c.kind);
+	ASSERT_FALSE(c.movnt);
+}
+#endif
 
 /*
  * PAGE: each map the range overlaps persists its part, with NODRAIN too;
@@ -681,6 +722,7 @@ TEST(map_from_existing)
 	PMF_LEAK_CHECK();
 }
 
+#if defined(__x86_64__)
 /*
  * SFENCEs and non-temporal runs per call, libpmem2's (x86_64/init.c and
  * memcpy_memset.h in PMDK 1.12.1): on CACHE_LINE the non-temporal stores
@@ -776,5 +818,52 @@ TEST_F(fence, per_call_as_libpmem2)
 		}
 	}
 }
+#else
+/*
+ * Fences per call without non-temporal stores: the drain's one, none with
+ * NODRAIN or NOFLUSH, on CACHE_LINE and BYTE alike; PAGE leaves it to the
+ * map's persist
+ */
+TEST(fences_per_call)
+{
+	static const struct {
+		enum pmem2_granularity g;
+		unsigned int flags, fences;
+	} rows[] = {
+		{ PMEM2_GRANULARITY_CACHE_LINE, 0, 1 },
+		{ PMEM2_GRANULARITY_CACHE_LINE, PMEM2_F_MEM_NONTEMPORAL, 1 },
+		{ PMEM2_GRANULARITY_CACHE_LINE, PMEM2_F_MEM_NODRAIN, 0 },
+		{ PMEM2_GRANULARITY_CACHE_LINE, PMEM2_F_MEM_NOFLUSH, 0 },
+		{ PMEM2_GRANULARITY_BYTE, PMEM2_F_MEM_NONTEMPORAL, 1 },
+		{ PMEM2_GRANULARITY_BYTE, PMEM2_F_MEM_WC | PMEM2_F_MEM_NODRAIN, 0 },
+		{ PMEM2_GRANULARITY_PAGE, PMEM2_F_MEM_NONTEMPORAL, 0 },
+	};
+	unsigned int i, set;
+
+	setup_arena();
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		for (set = 0; set < 2; set++) {
+			struct pmem2_map m;
+
+			make_map(&m, rows[i].g);
+			pmf_test_mem_fences = pmf_test_mem_nt_runs = 0;
+			if (set)
+				m.memset_fn(mem + BASE, 0x11, 1024,
+					    rows[i].flags);
+			else
+				m.memmove_fn(mem + BASE, mem + BASE + 4096,
+					     1024, rows[i].flags);
+			EXPECT_EQ(rows[i].fences, pmf_test_mem_fences)
+				TH_LOG("%s %s flags %#x: fences",
+				       gran_name(rows[i].g),
+				       set ? "memset" : "memmove",
+				       rows[i].flags);
+			EXPECT_EQ(0, pmf_test_mem_nt_runs);
+		}
+	}
+	free(mem);
+	free(ref);
+}
+#endif
 
 TEST_HARNESS_MAIN
