@@ -110,6 +110,19 @@ tools/abi-check.sh "$b/ulib/libpmemflush.so.1" ulib/libpmemflush.map \
 	include/libpmemflush.h | tee "$res/host-abi.tap"
 
 took "host tests" "$since"
+# the library's host tests for 64-bit POWER: cross-built and run under
+# qemu-ppc64le (tools/ppc64-hosttests.sh), 2-3 minutes of CPU, beside the
+# boots below rather than before them
+echo "== host (ppc64le): in the background ($b/ppc64-hosttests.log)"
+ppc_start=$(date +%s)
+{
+	rc=0
+	nice -n 10 make --no-print-directory -s hosttests-ppc64le &&
+		nice -n 10 tools/ppc64-hosttests.sh "$b" "$res" || rc=$?
+	took "host tests, ppc64le" "$ppc_start"
+	exit $rc
+} >"$b/ppc64-hosttests.log" 2>&1 &
+ppc_pid=$!
 echo "== VM harness self-check"
 since=$(date +%s)
 tools/vm/mkinitramfs.sh "$kver61" "$b/initramfs-$kver61.cpio.gz"
@@ -313,6 +326,13 @@ fi
 if [ -n "$dbg_run" ]; then
 	wait "$dbg_run"
 	cat "$b/debug-boots.log"
+fi
+if [ -n "${ppc_pid:-}" ]; then
+	if ! wait "$ppc_pid"; then
+		{ echo "1..1"; echo "not ok 1 ppc64le host tests built and run (build/ppc64-hosttests.log)"
+		  tail -n 20 "$b/ppc64-hosttests.log" | sed 's/^/# /'; } >"$res/ppc64-host-build.tap"
+	fi
+	grep -E '^== |^(not )?ok |^# Totals' "$b/ppc64-hosttests.log"
 fi
 
 {
