@@ -26,8 +26,10 @@ pkgs=(
 	# cross compiler (the Makefile makes its one link, /usr/include/asm)
 	gcc-12-multilib libkmod2:i386 liburing2:i386
 	# libpmemflush for 64-bit POWER (little-endian), its host tests run
-	# by QEMU's user-mode emulator
+	# by QEMU's user-mode emulator; the module compiled for ppc64le and
+	# big-endian ppc64
 	gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross qemu-user
+	gcc-powerpc64-linux-gnu
 )
 
 missing=()
