@@ -722,6 +722,19 @@ TEST(map_from_existing)
 	PMF_LEAK_CHECK();
 }
 
+/* one 1 KiB memset (@set) or memmove on a fresh map, its fences counted */
+static void counted_call(enum pmem2_granularity g, bool set, unsigned int flags)
+{
+	struct pmem2_map m;
+
+	make_map(&m, g);
+	pmf_test_mem_fences = pmf_test_mem_nt_runs = 0;
+	if (set)
+		m.memset_fn(mem + BASE, 0x11, 1024, flags);
+	else
+		m.memmove_fn(mem + BASE, mem + BASE + 4096, 1024, flags);
+}
+
 #if defined(__x86_64__)
 /*
  * SFENCEs and non-temporal runs per call, libpmem2's (x86_64/init.c and
@@ -792,19 +805,11 @@ TEST_F(fence, per_call_as_libpmem2)
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		for (set = 0; set < 2; set++) {
-			struct pmem2_map m;
 			unsigned int want = variant->clwb ?
 					    rows[i].fences_clwb :
 					    rows[i].fences_clflush;
 
-			make_map(&m, rows[i].g);
-			pmf_test_mem_fences = pmf_test_mem_nt_runs = 0;
-			if (set)
-				m.memset_fn(mem + BASE, 0x11, 1024,
-					    rows[i].flags);
-			else
-				m.memmove_fn(mem + BASE, mem + BASE + 4096,
-					     1024, rows[i].flags);
+			counted_call(rows[i].g, set, rows[i].flags);
 			EXPECT_EQ(want, pmf_test_mem_fences)
 				TH_LOG("%s %s flags %#x: SFENCEs",
 				       gran_name(rows[i].g),
@@ -843,16 +848,7 @@ TEST(fences_per_call)
 	setup_arena();
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		for (set = 0; set < 2; set++) {
-			struct pmem2_map m;
-
-			make_map(&m, rows[i].g);
-			pmf_test_mem_fences = pmf_test_mem_nt_runs = 0;
-			if (set)
-				m.memset_fn(mem + BASE, 0x11, 1024,
-					    rows[i].flags);
-			else
-				m.memmove_fn(mem + BASE, mem + BASE + 4096,
-					     1024, rows[i].flags);
+			counted_call(rows[i].g, set, rows[i].flags);
 			EXPECT_EQ(rows[i].fences, pmf_test_mem_fences)
 				TH_LOG("%s %s flags %#x: fences",
 				       gran_name(rows[i].g),
