@@ -17,6 +17,9 @@
  * The loops come in SSE2, AVX and AVX-512F builds (memops_isa.h); which one
  * is chosen once per process, by CPUID and XGETBV, less what PMEM_AVX=0,
  * PMEM_AVX512F=0 rule out; PMEM_NO_MOVNT=1 turns non-temporal stores off.
+ * On 64-bit POWER they are the C library's memmove and memset, with no
+ * non-temporal stores, and the fence is the dispatcher's (hwsync or
+ * phwsync, cpu_ppc64.c).
  * Flags outside PMEM2_F_MEM_VALID_FLAGS are ignored, as in libpmem2's
  * release build. memcpy is memmove: overlap in either direction is fine.
  */
@@ -137,7 +140,7 @@ void pmf_mem_cpuid_read(struct pmf_mem_cpuid *id)
 	memset(id, 0, sizeof(*id));
 }
 
-/* no non-temporal stores: only PMEM_NO_MOVNT's and the threshold's reading */
+/* no non-temporal stores, whatever PMEM_NO_MOVNT and the threshold say */
 void pmf_mem_select(const struct pmf_mem_cpuid *id,
 		    char *(*env)(const char *), struct pmf_mem_choice *c)
 {
