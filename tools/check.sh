@@ -31,16 +31,20 @@ series_list=${PMF_SERIES:-debug 6.1 6.12}
 stack_list=${PMF_STACKS:-qemu nfit_test cxl}
 
 # "debug" is the sanitizer kernel (tools/debug-kernel.sh): cached outside the
-# checkout; when missing it builds in the background, at low priority, while
-# the steps below run. At normal priority it took the Debian QEMU boot's
-# CPU: that boot ran into its 2,400 s timeout beside it (pmem2_patterns
-# 1,395 s, against 647 s alone), while the build gained little (2,296 s,
-# against 1,499 s at nice 19 and 742 s alone).
+# checkout; when missing it builds beside lint, the host tests and the
+# self-check, and the boots wait for it, then run as with the kernel
+# cached. Built beside the boots instead, it gains nothing: at normal
+# priority it took the Debian QEMU boot's CPU (that boot ran into its
+# 2,400 s timeout) and still took 2,296 s, against 742 s alone; at nice 19
+# it took 1,499 s and more (beside the six Debian boots and the package
+# test of a QEMU 10 run, 46 minutes, it had not finished after 55), and
+# the debug boots, the longest of all, could only start after it: a new
+# machine's make check came to about 100 minutes.
 dbg_pid=
 if [[ " $series_list " == *" debug "* ]] &&
    [ ! -f "$(tools/debug-kernel.sh --path)/done" ]; then
-	echo "== debug kernel: building in the background ($b/debug-kernel.log)"
-	nice -n 19 tools/debug-kernel.sh >"$b/debug-kernel.log" 2>&1 &
+	echo "== debug kernel: building beside the checks before the boots ($b/debug-kernel.log)"
+	tools/debug-kernel.sh >"$b/debug-kernel.log" 2>&1 &
 	dbg_pid=$!
 	dbg_start=$(date +%s)
 fi
@@ -163,11 +167,7 @@ run_series() {	# series [stacks, default: all of the series']
 	# this, a guest that never starts by run.sh's init wait.
 	local vmtimeout=${PMF_VM_TIMEOUT:-5400}
 	if [ "$series" = debug ]; then
-		# the build started above (or an earlier run's, in the cache)
-		while [ -n "$dbg_pid" ] && kill -0 "$dbg_pid" 2>/dev/null; do
-			sleep 10
-		done
-		[ -n "$dbg_pid" ] && took "debug kernel build" "$dbg_start"
+		# built above, before the boots (or an earlier run's, cached)
 		dbg=$(tools/debug-kernel.sh --path)
 		if [ ! -f "$dbg/done" ]; then
 			echo "debug kernel: build failed; log tail:"
@@ -261,11 +261,17 @@ boot_stack() {
 }
 
 # The debug boots (one vCPU each) run beside the Debian 6.1 ones (two
-# vCPUs, mostly one busy). With the debug kernel cached, the later Debian
-# series follow the debug nfit_test boot in its slot rather than the 6.1
-# series: after it they ran alone on one of the two cores. While the debug
-# kernel builds they run in order, as the build leaves no slot. Background
-# boots print their output when they are done.
+# vCPUs, mostly one busy). The later Debian series follow the debug
+# nfit_test boot in its slot rather than the 6.1 series: after it they ran
+# alone on one of the two cores. Without the debug series they run in
+# order. Background boots print their output when they are done.
+if [ -n "$dbg_pid" ]; then
+	echo "== debug kernel: waiting for its build"
+	# a failed build is reported by run_series debug, which finds no kernel
+	wait "$dbg_pid" || true
+	took "debug kernel build" "$dbg_start"
+	dbg_pid=
+fi
 dbg_run=
 later=
 for series in $series_list; do
@@ -281,7 +287,7 @@ later_run=
 # ... and the 6.12 CXL boot, the last of that slot, goes to the end of the
 # 6.1 slot instead, which ends earlier: the package test waits for both
 moved=
-if [ -n "$dbg_run" ] && [ -z "$dbg_pid" ] && [ -n "$later" ] &&
+if [ -n "$dbg_run" ] && [ -n "$later" ] &&
    [[ " $stack_list " == *" nfit_test "* ]]; then
 	if [ "$later" = " 6.12" ] && [[ " $series_list " == *" 6.1 "* ]] &&
 	   [[ " $stack_list " == *" cxl "* ]]; then
